@@ -1,0 +1,124 @@
+/*
+ * swiftgc.h — the C interface of SwiftGC, a conservative mark-sweep garbage
+ * collector written in Embedded Swift.
+ *
+ * Link with -lswiftgc (pkg-config: swiftgc). Memory from gc_malloc and its
+ * relatives is reclaimed automatically once no pointer to it can be found in
+ * the roots: the calling thread's stack and registers, the writable data
+ * segments (.data and .bss) of the executable and of every loaded shared
+ * library, ranges registered with gc_add_roots, and, transitively, other
+ * reachable objects allocated by gc_malloc, gc_calloc, gc_realloc or
+ * gc_malloc_uncollectable.
+ *
+ * Not scanned: memory from the system malloc, mmap or any other allocator,
+ * unless it is registered with gc_add_roots; objects from gc_malloc_atomic.
+ *
+ * Pointers: a pointer to any byte of an object, or one byte past its end,
+ * keeps the object alive. Pointers hidden by arithmetic or XOR do not.
+ *
+ * Threads: this version scans only the stack of the thread that runs the
+ * collection. Do not share collected objects across threads that hold them
+ * only in their own stacks.
+ *
+ * Errors: impossible requests return NULL and set errno to ENOMEM. Misuse
+ * (freeing a pointer the collector never returned, an interior pointer, or
+ * the same pointer twice) prints one line starting with "swiftgc:" on stderr
+ * and leaves the heap intact; SWIFTGC_ABORT_ON_ERROR=1 turns it into abort().
+ */
+#ifndef SWIFTGC_H
+#define SWIFTGC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Counters returned by gc_get_stats. All sizes are in bytes. */
+struct gc_stats {
+    uint64_t heap_size;                 /* memory the heap holds from the OS now (committed spans) */
+    uint64_t peak_heap_size;            /* largest heap_size seen */
+    uint64_t bytes_in_use;              /* bytes of objects found live by the last collection */
+    uint64_t bytes_allocated_since_collection; /* allocated since the last collection ended */
+    uint64_t total_bytes_allocated;     /* allocated since start, including freed objects */
+    uint64_t total_bytes_freed;         /* released by gc_free and gc_realloc */
+    uint64_t total_bytes_reclaimed;     /* reclaimed by collections */
+    uint64_t collections;               /* completed collections */
+    uint64_t last_pause_ns;             /* duration of the last collection */
+    uint64_t total_pause_ns;            /* sum of all collection durations */
+    uint64_t max_pause_ns;              /* longest collection */
+    uint64_t bytes_returned_to_os;      /* heap bytes currently given back with madvise */
+    uint64_t metadata_size;             /* memory used by the collector's own tables */
+    uint64_t mark_stack_overflows;      /* times the mark stack overflowed and was recovered */
+};
+
+/* Allocates size bytes of collectable memory, zero-filled, 16-byte aligned.
+ * The object is scanned for pointers. gc_malloc(0) returns a unique pointer.
+ * Returns NULL with errno = ENOMEM if size is impossible or the heap limit
+ * (SWIFTGC_MAX_HEAP) would be exceeded even after a collection. */
+void *gc_malloc(size_t size);
+
+/* Like gc_malloc, but the object is never scanned: store no pointers to
+ * collected memory in it. The contents are NOT zeroed. */
+void *gc_malloc_atomic(size_t size);
+
+/* Like gc_malloc, but the object is never reclaimed by a collection; it is
+ * scanned for pointers (it is a root) until it is released with gc_free. */
+void *gc_malloc_uncollectable(size_t size);
+
+/* Allocates count * size bytes like gc_malloc. Returns NULL with
+ * errno = ENOMEM if the product overflows. */
+void *gc_calloc(size_t count, size_t size);
+
+/* Resizes the object ptr points to, keeping its kind (scanned, atomic or
+ * uncollectable) and its contents up to the smaller size; bytes added to a
+ * scanned object are zero. Returns ptr itself when the object is already big
+ * enough, otherwise a new object, and the old one is freed.
+ * gc_realloc(NULL, n) is gc_malloc(n). gc_realloc(ptr, 0) frees ptr and
+ * returns NULL. If ptr is not the start of a live object, reports misuse and
+ * returns NULL. On failure returns NULL with errno = ENOMEM and ptr stays valid. */
+void *gc_realloc(void *ptr, size_t size);
+
+/* Frees an object early, for reuse before the next collection. Optional:
+ * the collector reclaims it anyway once it is unreachable. NULL is a no-op.
+ * ptr must be the start of a live object; anything else (an interior pointer,
+ * a stack or libc pointer, a second free) is reported and ignored. */
+void gc_free(void *ptr);
+
+/* Returns the start of the live heap object that ptr points into (anywhere in
+ * it, or one byte past its end), or NULL if ptr points into no live object. */
+void *gc_base(const void *ptr);
+
+/* Returns the usable size of the live object ptr points into, which is at
+ * least the size requested, or 0 if ptr points into no live object. */
+size_t gc_size(const void *ptr);
+
+/* Runs a full collection now, even while collections are disabled. */
+void gc_collect(void);
+
+/* Adds [start, end) as a root range: every aligned word in it is treated as a
+ * possible pointer at each collection. Use it for memory that the collector
+ * does not scan, such as blocks from the system malloc. Bounds are rounded
+ * inward to word alignment; an empty or reversed range is reported and
+ * ignored. Adding the same range twice keeps one copy. */
+void gc_add_roots(void *start, void *end);
+
+/* Removes every root range added with gc_add_roots that lies entirely within
+ * [start, end). */
+void gc_remove_roots(void *start, void *end);
+
+/* Stops automatic collections until the matching gc_enable. Calls nest: after
+ * n calls to gc_disable, n calls to gc_enable are needed. While disabled, the
+ * heap grows instead; gc_collect still collects. */
+void gc_disable(void);
+void gc_enable(void);
+
+/* Copies the current counters into *out. */
+void gc_get_stats(struct gc_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWIFTGC_H */
