@@ -53,6 +53,8 @@ struct gc_stats {
     uint64_t mark_stack_overflows;      /* times the mark stack overflowed and was recovered */
 };
 
+#ifndef SWIFTGC_TYPES_ONLY
+
 /* Allocates size bytes of collectable memory, zero-filled, 16-byte aligned.
  * The object is scanned for pointers. gc_malloc(0) returns a unique pointer.
  * Returns NULL with errno = ENOMEM if size is impossible or the heap limit
@@ -116,6 +118,8 @@ void gc_enable(void);
 
 /* Copies the current counters into *out. */
 void gc_get_stats(struct gc_stats *out);
+
+#endif /* SWIFTGC_TYPES_ONLY */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+//
+// Two builds of the same collector sources:
+//
+// * Default (what a package that depends on SwiftGC by URL gets): GCCore is
+//   compiled as ordinary Swift and linked into the SwiftGC product. No unsafe
+//   flags, so dependents can build it.
+// * SWIFTGC_EMBEDDED=1 (used only by the Makefile): GCCore is compiled in
+//   Embedded Swift mode into the dynamic library `libswiftgc.so`, which needs
+//   only libc and libunwind. Embedded objects define weak Swift runtime
+//   symbols, so they must never be linked into a normal Swift binary; the
+//   version script keeps them out of the library's exports.
+import PackageDescription
+
+let isEmbeddedBuild = Context.environment["SWIFTGC_EMBEDDED"] == "1"
+let packageDirectory = Context.packageDirectory
+
+var coreSwiftSettings: [SwiftSetting] = []
+var coreLinkerSettings: [LinkerSetting] = [.linkedLibrary("unwind")]
+if isEmbeddedBuild {
+    coreSwiftSettings += [
+        .enableExperimentalFeature("Embedded"),
+        .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector"]),
+    ]
+    coreLinkerSettings += [
+        .unsafeFlags(["-Xlinker", "--version-script=\(packageDirectory)/Sources/GCCore/exports.map"]),
+    ]
+}
+
+let shimTarget: Target = .target(
+    name: "_CSwiftGC",
+    linkerSettings: [.linkedLibrary("unwind"), .linkedLibrary("dl")]
+)
+let coreTarget: Target = .target(
+    name: "GCCore",
+    dependencies: ["_CSwiftGC"],
+    exclude: ["README.md", "exports.map"],
+    swiftSettings: coreSwiftSettings,
+    linkerSettings: coreLinkerSettings
+)
+
+let package: Package
+if isEmbeddedBuild {
+    package = Package(
+        name: "SwiftGC",
+        products: [.library(name: "swiftgc", type: .dynamic, targets: ["GCCore"])],
+        targets: [shimTarget, coreTarget]
+    )
+} else {
+    package = Package(
+        name: "SwiftGC",
+        products: [.library(name: "SwiftGC", targets: ["SwiftGC"])],
+        targets: [
+            shimTarget,
+            coreTarget,
+            .target(name: "SwiftGC", dependencies: ["GCCore"]),
+            .testTarget(name: "GCCoreTests", dependencies: ["GCCore", "_CSwiftGC"]),
+            .testTarget(name: "SwiftGCTests", dependencies: ["SwiftGC"]),
+        ]
+    )
+}

@@ -1,0 +1,87 @@
+import _CSwiftGC
+
+/// One full stop-the-world collection, and the pacing that decides when to
+/// run one.
+///
+///  1. Flush every thread cache, so live bits say exactly what is allocated.
+///  2. Mark from the roots: uncollectable objects, gc_add_roots ranges, data
+///     segments from /proc/self/maps (minus our own region), then the
+///     current thread's registers and stack.
+///  3. Sweep the bitmaps, free empty spans, rebuild the available lists.
+///  4. Return memory of long-free spans to the OS; update statistics.
+extension UnsafeMutablePointer where Pointee == CollectorState {
+    /// Whether allocating `upcomingBytes` more should first collect.
+    @inline(__always) func shouldCollect(beforeAllocating upcomingBytes: UInt) -> Bool {
+        guard pointee.disableCount == 0 else { return false }
+        let allocated = pointee.heap.bytesAllocatedSinceCollection + upcomingBytes
+        return allocated >= collectionBudget
+    }
+
+    /// Bytes that may be allocated between collections: the live heap times
+    /// SWIFTGC_HEAP_GROWTH percent, and at least SWIFTGC_INITIAL_HEAP.
+    var collectionBudget: UInt {
+        let growth = UInt(pointee.options[.heapGrowth])
+        let proportional = pointee.statistics.bytesInUse / 100 * growth
+        return max(UInt(pointee.options[.initialHeap]), proportional)
+    }
+
+    /// Collects. The caller holds the heap lock.
+    func collect() {
+        let startTime = OS.monotonicNanoseconds()
+        pointee.heap.flushAllCaches()
+
+        var marker = Marker(pageMap: pointee.heap.pageMap, stack: pointee.markStack)
+        markUncollectableObjects(&marker)
+        for index in 0..<pointee.roots.count {
+            let range = pointee.roots.ranges[index]
+            marker.scan(low: range.low.value, high: range.high.value)
+            marker.drain()
+        }
+        let region = pointee.region
+        _ = DataSegments.forEach(buffer: pointee.mapsBuffer, capacity: pointee.mapsBufferCapacity) { low, high in
+            Self.scanExcluding(region, low: low, high: high, &marker)
+        }
+        withUnsafeMutablePointer(to: &marker) { markerPointer in
+            Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(markerPointer)) { low, high, context in
+                let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
+                marker.pointee.scan(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
+            }
+        }
+        marker.drain()
+        pointee.markStack = marker.stack
+        pointee.markStack.release()
+
+        let swept = pointee.heap.sweep()
+        pointee.heap.pages.ageAndDecommitFreeSpans()
+        pointee.heap.bytesAllocatedSinceCollection = 0
+
+        let pause = OS.monotonicNanoseconds() &- startTime
+        pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
+                                            pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
+    }
+
+    private func markUncollectableObjects(_ marker: inout Marker) {
+        let pageMap = pointee.heap.pageMap
+        var address = pageMap.arenaStart
+        while address < pageMap.arenaTop {
+            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
+            address = span.pointee.end
+            guard span.pointee.state != .free, span.pointee.kind == .uncollectable else { continue }
+            for index in 0..<span.pointee.objectCount where span.liveBits.isSet(index) {
+                marker.markRoot(span: span, index: index)
+            }
+            marker.drain()
+        }
+    }
+
+    /// Scans [low, high) minus the collector's own region.
+    private static func scanExcluding(_ region: Region, low: Address, high: Address, _ marker: inout Marker) {
+        if high <= region.start || region.end <= low {
+            marker.scan(low: low.value, high: high.value)
+        } else {
+            if low < region.start { marker.scan(low: low.value, high: region.start.value) }
+            if region.end < high { marker.scan(low: region.end.value, high: high.value) }
+        }
+        marker.drain()
+    }
+}

@@ -1,0 +1,95 @@
+import _CSwiftGC
+
+/// Everything the collector knows, in one struct mapped at start-up in the
+/// region's metadata. The only global is the pointer to it, which points
+/// into metadata, so scanning our own data segment can retain nothing.
+struct CollectorState {
+    var lock = HeapLock()
+    var options: Options
+    var region: Region
+    var heap: Heap
+    var roots: RootSet
+    var markStack: MarkStack
+    var statistics = Statistics()
+    /// gc_disable calls not yet matched by gc_enable.
+    var disableCount = 0
+    /// Scratch space for reading /proc/self/maps.
+    var mapsBuffer: UnsafeMutablePointer<UInt8>
+    var mapsBufferCapacity: Int
+    /// Heap limit in bytes (UInt.max when unlimited).
+    var heapLimit: UInt
+}
+
+nonisolated(unsafe) var collectorState: UnsafeMutablePointer<CollectorState>? = nil
+
+extension CollectorState {
+    static let mapsBufferCapacity = 64 * 1024
+
+    /// The state, set up on first use. Nil only if the address space could
+    /// not be reserved, in which case every allocation fails with ENOMEM.
+    @inline(__always) static func shared() -> UnsafeMutablePointer<CollectorState>? {
+        if let state = collectorState { return state }
+        return initialize()
+    }
+
+    private static func initialize() -> UnsafeMutablePointer<CollectorState>? {
+        let initializationLock = UnsafeMutableRawPointer(swiftgc_initialization_lock_word())
+            .assumingMemoryBound(to: HeapLock.self)
+        initializationLock.lock()
+        defer { initializationLock.unlock() }
+        if let state = collectorState { return state }
+
+        let options = Options.fromEnvironment()
+        guard let region = Region.reserve(arenaBytes: UInt(options[.reserve])) else {
+            reportLine { $0.append("cannot reserve address space for the heap; every allocation will fail") }
+            return nil
+        }
+        var metadata = Metadata(start: region.metadataStart, bytes: region.metadataBytes)
+        let stateMemory = metadata.allocate(bytes: UInt(MemoryLayout<CollectorState>.stride))!
+        let freeLists = metadata.allocate(bytes: UInt(PageAllocator.exactListCount + 1) * 8)!
+            .bindMemory(to: UnsafeMutablePointer<Span>?.self, capacity: PageAllocator.exactListCount + 1)
+        let available = metadata.allocate(bytes: UInt(ThreadCache.entryCount) * 8)!
+            .bindMemory(to: UnsafeMutablePointer<Span>?.self, capacity: ThreadCache.entryCount)
+        let rootRanges = metadata.allocate(bytes: UInt(RootSet.capacity * MemoryLayout<RootSet.Range>.stride))!
+            .bindMemory(to: RootSet.Range.self, capacity: RootSet.capacity)
+        let mapsBuffer = metadata.allocate(bytes: UInt(mapsBufferCapacity))!
+            .bindMemory(to: UInt8.self, capacity: mapsBufferCapacity)
+
+        let pageMap = PageMap(entries: region.pageMapStart.pointer!.bindMemory(to: UnsafeMutablePointer<Span>?.self,
+                                                                             capacity: 1),
+                              arenaStart: region.arenaStart, arenaTop: region.arenaStart,
+                              arenaEnd: region.arenaStart + region.arenaBytes)
+        var markStackCapacity = Int(region.markStackBytes) / MemoryLayout<MarkStack.Entry>.stride
+        if options[.markStackLimit] > 0 { markStackCapacity = min(markStackCapacity, max(4, Int(options[.markStackLimit]))) }
+        let markStack = MarkStack(entries: region.markStackStart.pointer!.bindMemory(to: MarkStack.Entry.self,
+                                                                                    capacity: markStackCapacity),
+                                  capacity: markStackCapacity)
+        let maxHeap = options[.maxHeap]
+        let heap = Heap(pages: PageAllocator(pageMap: pageMap, freeLists: freeLists),
+                        metadata: metadata, availableSpans: available)
+        let state = stateMemory.bindMemory(to: CollectorState.self, capacity: 1)
+        state.initialize(to: CollectorState(
+            options: options, region: region, heap: heap, roots: RootSet(ranges: rootRanges),
+            markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
+            heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
+        if options.isEnabled(.stats) { atexit(printStatisticsAtExit) }
+        collectorState = state
+        return state
+    }
+}
+
+private func printStatisticsAtExit() {
+    guard let state = collectorState else { return }
+    state.lock()
+    state.pointee.statistics.printSummary(state)
+    state.unlock()
+}
+
+extension UnsafeMutablePointer where Pointee == CollectorState {
+    /// `lock` is the first stored property, so it sits at the state's address.
+    @inline(__always) var lockPointer: UnsafeMutablePointer<HeapLock> {
+        UnsafeMutableRawPointer(self).assumingMemoryBound(to: HeapLock.self)
+    }
+    func lock() { lockPointer.lock() }
+    func unlock() { lockPointer.unlock() }
+}

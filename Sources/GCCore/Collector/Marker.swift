@@ -1,0 +1,109 @@
+/// Conservative marking.
+///
+/// Every aligned word of a root or of a reached scanned object is a
+/// candidate pointer. A candidate marks an object when it falls inside the
+/// used arena, on a page of a small or large span, within an allocated
+/// object (any byte of it, including the padding byte after the requested
+/// size). Newly marked scanned objects go on the mark stack; the marker
+/// pops and scans them until the stack is empty.
+///
+/// Overflow: when the stack is full, the object is marked but not pushed and
+/// its span is flagged. After the stack drains, flagged spans are rescanned
+/// for marked objects, whose children are marked in turn, until no flag
+/// remains. Work is never lost; only rescanned.
+struct Marker {
+    /// Objects bigger than this are scanned in chunks so the stack stays short.
+    static let scanChunkBytes: UInt = 4096
+
+    let pageMap: PageMap
+    var stack: MarkStack
+    var didOverflow = false
+    var overflowCount: UInt64 = 0
+
+    init(pageMap: PageMap, stack: MarkStack) {
+        self.pageMap = pageMap
+        self.stack = stack
+    }
+
+    /// Treats every aligned word in [low, high) as a possible pointer.
+    mutating func scan(low: UInt, high: UInt) {
+        let arenaStart = pageMap.arenaStart.value
+        let arenaUsed = pageMap.arenaTop.value &- arenaStart
+        let entries = pageMap.entries
+        var cursor = (low &+ 7) & ~7
+        let end = high & ~7
+        while cursor < end {
+            let word = UnsafePointer<UInt>(bitPattern: cursor).unsafelyUnwrapped.pointee
+            cursor &+= 8
+            let offset = word &- arenaStart
+            if offset >= arenaUsed { continue }
+            guard let span = entries[Int(truncatingIfNeeded: offset &>> PageMap.pageShift)] else { continue }
+            mark(span: span, word: word)
+        }
+    }
+
+    @inline(__always) private mutating func mark(span: UnsafeMutablePointer<Span>, word: UInt) {
+        if span.pointee.state == .free { return }
+        let index = span.objectIndex(containing: Address(word))
+        if index >= span.pointee.objectCount || !span.liveBits.isSet(index) { return }
+        if span.markBits.testAndSet(index) { return }
+        if span.pointee.kind == .atomic { return }
+        let start = span.objectStart(index).value
+        if !stack.push(low: start, high: start &+ span.pointee.objectSize) {
+            span.pointee.hasUnscannedMarks = true
+            didOverflow = true
+            overflowCount &+= 1
+        }
+    }
+
+    /// Marks object `index` of `span` as a root (uncollectable objects).
+    mutating func markRoot(span: UnsafeMutablePointer<Span>, index: Int) {
+        mark(span: span, word: span.objectStart(index).value)
+    }
+
+    /// Scans until the stack is empty and no overflow is pending.
+    mutating func drain() {
+        while true {
+            while let entry = stack.pop() {
+                if entry.high &- entry.low > Marker.scanChunkBytes {
+                    let split = entry.low &+ Marker.scanChunkBytes
+                    _ = stack.push(low: split, high: entry.high) // Room: one was just popped.
+                    scan(low: entry.low, high: split)
+                } else {
+                    scan(low: entry.low, high: entry.high)
+                }
+            }
+            if !didOverflow { return }
+            didOverflow = false
+            rescanOverflowedSpans()
+        }
+    }
+
+    /// Scans the marked objects of every span flagged by an overflow.
+    private mutating func rescanOverflowedSpans() {
+        var address = pageMap.arenaStart
+        while address < pageMap.arenaTop {
+            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
+            address = span.pointee.end
+            guard span.pointee.hasUnscannedMarks else { continue }
+            span.pointee.hasUnscannedMarks = false
+            for index in 0..<span.pointee.objectCount where span.markBits.isSet(index) {
+                let start = span.objectStart(index).value
+                if !stack.push(low: start, high: start &+ span.pointee.objectSize) {
+                    // Still full: scan this one directly; its children may overflow again.
+                    scan(low: start, high: start &+ span.pointee.objectSize)
+                }
+            }
+            while let entry = stack.pop() { scanBounded(entry) }
+        }
+    }
+
+    private mutating func scanBounded(_ entry: MarkStack.Entry) {
+        var low = entry.low
+        while low < entry.high {
+            let high = min(entry.high, low &+ Marker.scanChunkBytes)
+            scan(low: low, high: high)
+            low = high
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import _CSwiftGC
+
+/// Counters kept by the collector itself; heap counters come from the heap.
+struct Statistics {
+    var collections: UInt64 = 0
+    /// Bytes found live by the last collection.
+    var bytesInUse: UInt = 0
+    var totalBytesReclaimed: UInt64 = 0
+    var lastPauseNanoseconds: UInt64 = 0
+    var totalPauseNanoseconds: UInt64 = 0
+    var maxPauseNanoseconds: UInt64 = 0
+    var markStackOverflows: UInt64 = 0
+
+    mutating func recordCollection(liveBytes: UInt, reclaimedBytes: UInt, pauseNanoseconds: UInt64,
+                                   markStackOverflows overflows: UInt64) {
+        collections += 1
+        bytesInUse = liveBytes
+        totalBytesReclaimed += UInt64(reclaimedBytes)
+        lastPauseNanoseconds = pauseNanoseconds
+        totalPauseNanoseconds += pauseNanoseconds
+        maxPauseNanoseconds = max(maxPauseNanoseconds, pauseNanoseconds)
+        markStackOverflows += overflows
+    }
+
+    /// Fills the C structure from these counters and the heap's.
+    func fill(_ out: UnsafeMutablePointer<gc_stats>, _ state: UnsafeMutablePointer<CollectorState>) {
+        let heap = state.pointee.heap
+        var stats = gc_stats()
+        stats.heap_size = UInt64(heap.pages.committedBytes)
+        stats.peak_heap_size = UInt64(heap.pages.peakCommittedBytes)
+        stats.bytes_in_use = UInt64(bytesInUse)
+        stats.bytes_allocated_since_collection = UInt64(heap.bytesAllocatedSinceCollection)
+        stats.total_bytes_allocated = heap.totalBytesAllocated
+        stats.total_bytes_freed = heap.totalBytesFreed
+        stats.total_bytes_reclaimed = totalBytesReclaimed
+        stats.collections = collections
+        stats.last_pause_ns = lastPauseNanoseconds
+        stats.total_pause_ns = totalPauseNanoseconds
+        stats.max_pause_ns = maxPauseNanoseconds
+        stats.bytes_returned_to_os = UInt64(heap.pages.decommittedBytes)
+        stats.metadata_size = UInt64(heap.metadata.usedBytes + heap.pages.committedBytes / PageMap.pageSize * 8)
+        stats.mark_stack_overflows = markStackOverflows
+        out.pointee = stats
+    }
+
+    /// The SWIFTGC_STATS=1 line.
+    func printSummary(_ state: UnsafeMutablePointer<CollectorState>) {
+        let heap = state.pointee.heap
+        reportLine { message in
+            message.append("collections ")
+            message.append(decimal: collections)
+            message.append(", allocated ")
+            message.append(byteCount: heap.totalBytesAllocated)
+            message.append(", reclaimed ")
+            message.append(byteCount: totalBytesReclaimed)
+            message.append(", in use ")
+            message.append(byteCount: UInt64(bytesInUse))
+            message.append(", heap ")
+            message.append(byteCount: UInt64(heap.pages.committedBytes))
+            message.append(" (peak ")
+            message.append(byteCount: UInt64(heap.pages.peakCommittedBytes))
+            message.append("), pauses total ")
+            message.append(milliseconds: totalPauseNanoseconds)
+            message.append(", max ")
+            message.append(milliseconds: maxPauseNanoseconds)
+        }
+    }
+}

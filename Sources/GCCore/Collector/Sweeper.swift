@@ -1,0 +1,63 @@
+/// Sweeping: after marking, a span's mark bits become its live bits. Spans
+/// with no survivors go back to the page allocator; spans with free slots
+/// go on their class's available list. Works on bitmaps, a word at a time;
+/// it never touches object memory.
+struct SweepResult {
+    var liveBytes: UInt = 0
+    var reclaimedBytes: UInt = 0
+}
+
+extension Heap {
+    mutating func sweep() -> SweepResult {
+        var result = SweepResult()
+        clearAvailableLists()
+        var emptySpans: UnsafeMutablePointer<Span>? = nil
+        let pageMap = pages.pageMap
+        var address = pageMap.arenaStart
+        while address < pageMap.arenaTop {
+            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
+            address = span.pointee.end
+            span.pointee.hasUnscannedMarks = false
+            switch span.pointee.state {
+            case .free:
+                continue
+            case .large:
+                if span.markBits.words[0] != 0 {
+                    span.markBits.words[0] = 0
+                    result.liveBytes += span.pointee.objectSize
+                } else {
+                    result.reclaimedBytes += span.pointee.objectSize
+                    span.liveBits.words[0] = 0
+                    span.pointee.next = emptySpans
+                    emptySpans = span
+                }
+            case .small:
+                let liveBits = span.liveBits.words
+                let markBits = span.markBits.words
+                var survivors = 0
+                var dead = 0
+                for word in 0..<((span.pointee.objectCount + 63) / 64) {
+                    let marked = markBits[word]
+                    dead &+= (liveBits[word] & ~marked).nonzeroBitCount
+                    survivors &+= marked.nonzeroBitCount
+                    liveBits[word] = marked
+                    markBits[word] = 0
+                }
+                result.liveBytes += UInt(survivors) * span.pointee.objectSize
+                result.reclaimedBytes += UInt(dead) * span.pointee.objectSize
+                if dead > 0 { span.pointee.isZeroed = false }
+                if survivors == 0 {
+                    span.pointee.next = emptySpans
+                    emptySpans = span
+                } else if survivors < span.pointee.objectCount {
+                    makeAvailable(span)
+                }
+            }
+        }
+        while let span = emptySpans {
+            emptySpans = span.pointee.next
+            pages.free(span, metadata: &metadata)
+        }
+        return result
+    }
+}

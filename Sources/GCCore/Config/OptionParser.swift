@@ -1,0 +1,84 @@
+/// Parses option values from raw bytes. Pure functions over byte buffers, so
+/// they can be tested and fuzzed without an environment.
+enum OptionParser {
+    static func parse(_ text: UnsafeBufferPointer<UInt8>, as kind: OptionKind) -> UInt64? {
+        switch kind {
+        case .bytes: return parseByteCount(text)
+        case .count: return parseDecimal(text)
+        case .percent:
+            guard let value = parseDecimal(text), value >= 1, value <= 100_000 else { return nil }
+            return value
+        case .boolean: return parseBoolean(text)
+        }
+    }
+
+    /// Digits only, no sign, no overflow.
+    static func parseDecimal(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard !text.isEmpty, text.count <= 20 else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            guard byte >= 48 && byte <= 57 else { return nil }
+            let (product, overflowMultiply) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowAdd) = product.addingReportingOverflow(UInt64(byte - 48))
+            if overflowMultiply || overflowAdd { return nil }
+            value = sum
+        }
+        return value
+    }
+
+    /// Digits followed by an optional unit: K, M, G, T, optionally followed
+    /// by B or iB, in any case. All units are binary (K = 1024).
+    static func parseByteCount(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var digitCount = 0
+        while digitCount < text.count && text[digitCount] >= 48 && text[digitCount] <= 57 { digitCount += 1 }
+        guard let number = parseDecimal(UnsafeBufferPointer(rebasing: text[..<digitCount])) else { return nil }
+        let unit = UnsafeBufferPointer(rebasing: text[digitCount...])
+        if unit.isEmpty { return number }
+        let shift: UInt64
+        switch unit[0] | 0x20 {
+        case 98 /* b */: return unit.count == 1 ? number : nil
+        case 107 /* k */: shift = 10
+        case 109 /* m */: shift = 20
+        case 103 /* g */: shift = 30
+        case 116 /* t */: shift = 40
+        default: return nil
+        }
+        let suffix = UnsafeBufferPointer(rebasing: unit[1...])
+        let suffixIsValid = suffix.isEmpty
+            || (suffix.count == 1 && suffix[0] | 0x20 == 98)
+            || (suffix.count == 2 && suffix[0] | 0x20 == 105 && suffix[1] | 0x20 == 98)
+        guard suffixIsValid else { return nil }
+        guard number <= (UInt64.max >> shift) else { return nil }
+        return number << shift
+    }
+
+    static func parseBoolean(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        if equalsIgnoringCase(text, "1") || equalsIgnoringCase(text, "true")
+            || equalsIgnoringCase(text, "yes") || equalsIgnoringCase(text, "on") { return 1 }
+        if equalsIgnoringCase(text, "0") || equalsIgnoringCase(text, "false")
+            || equalsIgnoringCase(text, "no") || equalsIgnoringCase(text, "off") { return 0 }
+        return nil
+    }
+
+    static func equals(_ text: UnsafeBufferPointer<UInt8>, _ expected: StaticString) -> Bool {
+        expected.withUTF8Buffer { bytes in
+            bytes.count == text.count && hasPrefix(text, expected)
+        }
+    }
+
+    static func hasPrefix(_ text: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
+        prefix.withUTF8Buffer { bytes in
+            guard bytes.count <= text.count else { return false }
+            for index in 0..<bytes.count where bytes[index] != text[index] { return false }
+            return true
+        }
+    }
+
+    static func equalsIgnoringCase(_ text: UnsafeBufferPointer<UInt8>, _ expected: StaticString) -> Bool {
+        expected.withUTF8Buffer { bytes in
+            guard bytes.count == text.count else { return false }
+            for index in 0..<bytes.count where bytes[index] | 0x20 != text[index] | 0x20 { return false }
+            return true
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import _CSwiftGC
+
+/// Every `SWIFTGC_*` option. `descriptor` is the single table of names,
+/// kinds, defaults and one-line documentation; README's option list is
+/// checked against it by the test suite.
+enum Option: Int {
+    case heapGrowth
+    case initialHeap
+    case maxHeap
+    case reserve
+    case markStackLimit
+    case stats
+    case abortOnError
+
+    static let count = 7
+
+    var descriptor: OptionDescriptor {
+        switch self {
+        case .heapGrowth:
+            return OptionDescriptor(name: "SWIFTGC_HEAP_GROWTH", kind: .percent, defaultValue: 100,
+                documentation: "Collect when the bytes allocated since the last collection reach this percentage of the live heap (like GOGC).")
+        case .initialHeap:
+            return OptionDescriptor(name: "SWIFTGC_INITIAL_HEAP", kind: .bytes, defaultValue: 4 << 20,
+                documentation: "The smallest allocation budget between collections, so small heaps do not collect constantly.")
+        case .maxHeap:
+            return OptionDescriptor(name: "SWIFTGC_MAX_HEAP", kind: .bytes, defaultValue: 0,
+                documentation: "Hard limit on the heap size; allocations that would pass it after a collection return NULL with ENOMEM. 0 means no limit.")
+        case .reserve:
+            return OptionDescriptor(name: "SWIFTGC_RESERVE", kind: .bytes, defaultValue: 256 << 30,
+                documentation: "Address space reserved for the heap at start-up (not memory used); halved until the kernel accepts it.")
+        case .markStackLimit:
+            return OptionDescriptor(name: "SWIFTGC_MARK_STACK_LIMIT", kind: .count, defaultValue: 0,
+                documentation: "Caps the mark stack at this many entries to exercise overflow recovery in tests. 0 means the built-in maximum.")
+        case .stats:
+            return OptionDescriptor(name: "SWIFTGC_STATS", kind: .boolean, defaultValue: 0,
+                documentation: "1 prints a one-line summary of the collector's statistics on stderr at exit.")
+        case .abortOnError:
+            return OptionDescriptor(name: "SWIFTGC_ABORT_ON_ERROR", kind: .boolean, defaultValue: 0,
+                documentation: "1 makes misuse such as a double free abort the process after its message, instead of continuing.")
+        }
+    }
+}
+
+/// How an option's value is written.
+enum OptionKind {
+    /// A size: digits with an optional binary suffix K, M, G or T (also KB,
+    /// KiB, MB, MiB, ...), case-insensitive. `64M` is 64 MiB.
+    case bytes
+    /// A whole percentage from 1 to 100000.
+    case percent
+    /// A plain count.
+    case count
+    /// `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`.
+    case boolean
+}
+
+struct OptionDescriptor {
+    let name: StaticString
+    let kind: OptionKind
+    let defaultValue: UInt64
+    let documentation: StaticString
+}
+
+/// The values of all options, read once at initialisation.
+struct Options {
+    private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+
+    init() {
+        for index in 0..<Option.count {
+            let option = Option(rawValue: index)!
+            self[option] = option.descriptor.defaultValue
+        }
+    }
+
+    subscript(option: Option) -> UInt64 {
+        get {
+            withUnsafeBytes(of: values) { $0.load(fromByteOffset: option.rawValue * 8, as: UInt64.self) }
+        }
+        set {
+            withUnsafeMutableBytes(of: &values) { $0.storeBytes(of: newValue, toByteOffset: option.rawValue * 8, as: UInt64.self) }
+        }
+    }
+
+    func isEnabled(_ option: Option) -> Bool { self[option] != 0 }
+
+    /// Reads every `SWIFTGC_*` variable by walking `environ` directly, so it
+    /// works before libc has finished starting. Malformed values and unknown
+    /// names are reported on stderr and leave the default in place.
+    static func fromEnvironment() -> Options {
+        var options = Options()
+        guard var entry = swiftgc_environment() else { return options }
+        while let variable = entry.pointee {
+            variable.withMemoryRebound(to: UInt8.self, capacity: 1) { options.apply(environmentEntry: $0) }
+            entry += 1
+        }
+        return options
+    }
+
+    /// Applies one `NAME=value` entry if its name starts with `SWIFTGC_`.
+    mutating func apply(environmentEntry: UnsafePointer<UInt8>) {
+        var length = 0
+        while environmentEntry[length] != 0 { length += 1 }
+        apply(environmentEntry: UnsafeBufferPointer(start: environmentEntry, count: length))
+    }
+
+    mutating func apply(environmentEntry entry: UnsafeBufferPointer<UInt8>) {
+        guard let equals = entry.firstIndex(of: 61) else { return }
+        let name = UnsafeBufferPointer(rebasing: entry[..<equals])
+        let value = UnsafeBufferPointer(rebasing: entry[(equals + 1)...])
+        guard OptionParser.hasPrefix(name, "SWIFTGC_") else { return }
+        for index in 0..<Option.count {
+            let option = Option(rawValue: index)!
+            guard OptionParser.equals(name, option.descriptor.name) else { continue }
+            if let parsed = OptionParser.parse(value, as: option.descriptor.kind) {
+                self[option] = parsed
+            } else {
+                reportLine { message in
+                    message.append("ignoring ")
+                    message.append(option.descriptor.name)
+                    message.append("=")
+                    message.append(bytes: value, limit: 60)
+                    message.append(": not a valid value; using the default")
+                }
+            }
+            return
+        }
+        reportLine { message in
+            message.append("ignoring unknown option ")
+            message.append(bytes: name, limit: 60)
+        }
+    }
+}

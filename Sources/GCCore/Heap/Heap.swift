@@ -1,0 +1,172 @@
+import _CSwiftGC
+
+/// The heap: spans of small objects by kind and size class, large objects,
+/// and the thread caches that allocate from them. It knows how to allocate,
+/// free and find objects; when to collect is decided above it.
+///
+/// Everything here except the cache fast path runs under the heap lock.
+struct Heap {
+    var pages: PageAllocator
+    var metadata: Metadata
+    /// Per kind and class, small spans with free slots and no owning cache,
+    /// linked through `Span.next`.
+    var availableSpans: UnsafeMutablePointer<UnsafeMutablePointer<Span>?>
+    var caches: UnsafeMutablePointer<ThreadCache>? = nil
+    /// 1 if objects carry an extra byte so that one-past-the-end pointers
+    /// stay inside them.
+    var paddingBytes: UInt = 1
+
+    /// Bytes handed to caches or large objects since the last collection,
+    /// minus bytes returned unused by cache flushes.
+    var bytesAllocatedSinceCollection: UInt = 0
+    var totalBytesAllocated: UInt64 = 0
+    var totalBytesFreed: UInt64 = 0
+
+    @inline(__always) var pageMap: PageMap { pages.pageMap }
+
+    // MARK: Finding objects
+
+    /// The live object containing `address` (or one byte past a padded
+    /// object's requested end), as its span and index; nil if none.
+    @inline(__always) func object(containing address: Address) -> (span: UnsafeMutablePointer<Span>, index: Int)? {
+        guard let span = pages.pageMap.span(containing: address), span.pointee.state != .free else { return nil }
+        let index = span.objectIndex(containing: address)
+        guard index < span.pointee.objectCount, span.liveBits.isSet(index) else { return nil }
+        return (span, index)
+    }
+
+    /// Usable bytes of an object of `span`.
+    func usableSize(of span: UnsafeMutablePointer<Span>) -> UInt {
+        span.pointee.objectSize - paddingBytes
+    }
+
+    // MARK: Small objects
+
+    /// Makes `entry` hold free slots of its class, taking a new span if the
+    /// owned one is full. Returns false when no memory is left. Updates the
+    /// allocation counters by the bytes claimed.
+    mutating func refill(_ entry: UnsafeMutablePointer<CacheEntry>, kind: ObjectKind, sizeClass: Int,
+                         heapLimit: UInt) -> Bool {
+        var claimed = entry.claimNextWord()
+        if claimed == 0 {
+            _ = entry.flush()
+            guard let span = takeSpan(kind: kind, sizeClass: sizeClass, heapLimit: heapLimit) else { return false }
+            span.pointee.isOwnedByCache = true
+            entry.pointee.span = span
+            entry.pointee.wordIndex = 0
+            entry.pointee.objectSize = span.pointee.objectSize
+            entry.pointee.needsZeroing = kind.needsZeroing && !span.pointee.isZeroed
+            claimed = entry.claimNextWord()
+        }
+        let bytes = UInt(claimed) * entry.pointee.objectSize
+        bytesAllocatedSinceCollection += bytes
+        totalBytesAllocated += UInt64(bytes)
+        return claimed > 0
+    }
+
+    private mutating func takeSpan(kind: ObjectKind, sizeClass: Int, heapLimit: UInt) -> UnsafeMutablePointer<Span>? {
+        let listIndex = Int(kind.rawValue) * SizeClass.count + sizeClass
+        if let span = availableSpans[listIndex] {
+            availableSpans[listIndex] = span.pointee.next
+            span.pointee.next = nil
+            span.pointee.isInAvailableList = false
+            return span
+        }
+        let pageCount = SizeClass.pagesPerSpan(ofClass: sizeClass)
+        guard pages.committedBytes + pageCount * PageMap.pageSize <= heapLimit,
+              let span = pages.allocate(pageCount: pageCount, metadata: &metadata) else { return nil }
+        span.formatSmall(sizeClass: sizeClass, kind: kind)
+        pages.pageMap.setEntries(for: span, to: span)
+        return span
+    }
+
+    /// Puts a small span that has free slots back where caches look for them.
+    mutating func makeAvailable(_ span: UnsafeMutablePointer<Span>) {
+        guard !span.pointee.isInAvailableList && !span.pointee.isOwnedByCache else { return }
+        let listIndex = Int(span.pointee.kind.rawValue) * SizeClass.count + Int(span.pointee.sizeClass)
+        span.pointee.next = availableSpans[listIndex]
+        availableSpans[listIndex] = span
+        span.pointee.isInAvailableList = true
+    }
+
+    /// Empties every available list; sweeping rebuilds them.
+    mutating func clearAvailableLists() {
+        for index in 0..<ThreadCache.entryCount {
+            var cursor = availableSpans[index]
+            while let span = cursor {
+                cursor = span.pointee.next
+                span.pointee.next = nil
+                span.pointee.isInAvailableList = false
+            }
+            availableSpans[index] = nil
+        }
+    }
+
+    // MARK: Thread caches
+
+    /// The calling thread's cache, created and registered on first use.
+    mutating func currentCache() -> UnsafeMutablePointer<ThreadCache>? {
+        if let cache = UnsafeMutablePointer<ThreadCache>.current { return cache }
+        guard let raw = metadata.allocate(bytes: ThreadCache.byteCount) else { return nil }
+        let entries = (raw + MemoryLayout<ThreadCache>.stride).alignedUp(toMultipleOf: 64)
+            .bindMemory(to: CacheEntry.self, capacity: ThreadCache.entryCount)
+        entries.initialize(repeating: CacheEntry(), count: ThreadCache.entryCount)
+        let cache = raw.bindMemory(to: ThreadCache.self, capacity: 1)
+        cache.initialize(to: ThreadCache(nextCache: caches, entriesStorage: entries))
+        caches = cache
+        swiftgc_set_thread_cache(UnsafeMutableRawPointer(cache))
+        return cache
+    }
+
+    /// Returns every cache's unused slots to their spans.
+    mutating func flushAllCaches() {
+        var cursor = caches
+        while let cache = cursor {
+            for index in 0..<ThreadCache.entryCount {
+                let returned = (cache.pointee.entriesStorage + index).flush()
+                bytesAllocatedSinceCollection -= returned
+                totalBytesAllocated -= UInt64(returned)
+            }
+            cursor = cache.pointee.nextCache
+        }
+    }
+
+    // MARK: Large objects
+
+    /// A large object of at least `bytes` bytes (padding included), zeroed
+    /// unless atomic. Nil when the heap limit or the arena is reached.
+    mutating func allocateLarge(bytes: UInt, kind: ObjectKind, heapLimit: UInt) -> UnsafeMutableRawPointer? {
+        let pageCount = (bytes + PageMap.pageSize - 1) / PageMap.pageSize
+        guard pages.committedBytes + pageCount * PageMap.pageSize <= heapLimit,
+              let span = pages.allocate(pageCount: pageCount, metadata: &metadata) else { return nil }
+        if kind.needsZeroing && !span.pointee.isZeroed {
+            if span.pointee.bytes >= 1 << 20 {
+                // Cheaper than clearing: the kernel supplies zero pages on touch.
+                OS.decommit(span.pointee.start, bytes: span.pointee.bytes)
+            } else {
+                memset(span.pointee.start.pointer!, 0, Int(span.pointee.bytes))
+            }
+        }
+        span.formatLarge(kind: kind)
+        span.pointee.isZeroed = false
+        pages.pageMap.setEntries(for: span, to: span)
+        bytesAllocatedSinceCollection += span.pointee.bytes
+        totalBytesAllocated += UInt64(span.pointee.bytes)
+        return span.pointee.start.pointer
+    }
+
+    // MARK: Explicit free
+
+    /// Frees the object `index` of `span`, which must be live.
+    mutating func free(_ span: UnsafeMutablePointer<Span>, index: Int) {
+        totalBytesFreed += UInt64(span.pointee.objectSize)
+        if span.pointee.state == .large {
+            span.liveBits.clear(0)
+            pages.free(span, metadata: &metadata)
+            return
+        }
+        span.liveBits.clear(index)
+        span.pointee.isZeroed = false
+        makeAvailable(span)
+    }
+}

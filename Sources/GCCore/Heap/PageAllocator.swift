@@ -1,0 +1,216 @@
+/// Hands out and takes back spans of whole pages.
+///
+/// Free spans sit on 65 doubly linked lists: list k (1...64) holds spans of
+/// exactly k pages, list 0 holds bigger ones. A bitmask of non-empty exact
+/// lists finds the smallest fitting size in one instruction. Freed spans
+/// merge with free neighbours at once, found through the page map. A free
+/// span that reaches the arena top is given back to the untouched region
+/// above it. Free spans that stay free for `decommitAge` collections return
+/// their memory to the OS with madvise.
+struct PageAllocator {
+    static let exactListCount = 64
+    static let decommitAge: UInt32 = 2
+
+    var pageMap: PageMap
+    var freeLists: UnsafeMutablePointer<UnsafeMutablePointer<Span>?>
+    /// Bit k-1 set when exact list k is non-empty.
+    var nonEmptyExactLists: UInt64 = 0
+    /// Pages in spans that are neither free-and-decommitted nor above the top.
+    var committedBytes: UInt = 0
+    var peakCommittedBytes: UInt = 0
+    /// Bytes in free spans whose memory was returned to the OS.
+    var decommittedBytes: UInt = 0
+
+    init(pageMap: PageMap, freeLists: UnsafeMutablePointer<UnsafeMutablePointer<Span>?>) {
+        self.pageMap = pageMap
+        self.freeLists = freeLists
+    }
+
+    // MARK: Taking spans
+
+    /// A span of exactly `pageCount` pages, state `.free` and not on any
+    /// list, or nil when the arena or the metadata is exhausted.
+    /// `isZeroed` tells whether its memory is known to read as zero.
+    mutating func allocate(pageCount: UInt, metadata: inout Metadata) -> UnsafeMutablePointer<Span>? {
+        if let span = takeFreeSpan(atLeast: pageCount) {
+            if span.pointee.pageCount > pageCount {
+                guard splitOff(from: span, keeping: pageCount, metadata: &metadata) else {
+                    insert(span)
+                    return nil
+                }
+            }
+            if !span.pointee.isCommitted {
+                span.pointee.isCommitted = true
+                committedBytes += span.pointee.bytes
+                decommittedBytes -= span.pointee.bytes
+            }
+            span.pointee.freeAge = 0
+            notePeak()
+            return span
+        }
+        return bump(pageCount: pageCount, metadata: &metadata)
+    }
+
+    private mutating func takeFreeSpan(atLeast pageCount: UInt) -> UnsafeMutablePointer<Span>? {
+        if pageCount <= UInt(PageAllocator.exactListCount) {
+            let candidates = nonEmptyExactLists & ~((1 << UInt64(pageCount - 1)) - 1)
+            if candidates != 0 {
+                let span = freeLists[candidates.trailingZeroBitCount + 1]!
+                remove(span)
+                return span
+            }
+        }
+        // First fit among the big free spans.
+        var cursor = freeLists[0]
+        while let span = cursor {
+            if span.pointee.pageCount >= pageCount {
+                remove(span)
+                return span
+            }
+            cursor = span.pointee.next
+        }
+        return nil
+    }
+
+    /// Shrinks `span` to `pageCount` pages and frees the rest as a new span.
+    private mutating func splitOff(from span: UnsafeMutablePointer<Span>, keeping pageCount: UInt,
+                                   metadata: inout Metadata) -> Bool {
+        guard let rest = metadata.allocateDescriptor() else { return false }
+        rest.pointee.start = span.pointee.start + pageCount * PageMap.pageSize
+        rest.pointee.pageCount = span.pointee.pageCount - pageCount
+        rest.pointee.isZeroed = span.pointee.isZeroed
+        rest.pointee.isCommitted = span.pointee.isCommitted
+        rest.pointee.freeAge = span.pointee.freeAge
+        span.pointee.pageCount = pageCount
+        pageMap.setBoundaryEntries(for: rest)
+        insert(rest)
+        return true
+    }
+
+    private mutating func bump(pageCount: UInt, metadata: inout Metadata) -> UnsafeMutablePointer<Span>? {
+        let bytes = pageCount * PageMap.pageSize
+        guard pageMap.arenaEnd - pageMap.arenaTop >= bytes else { return nil }
+        guard let span = metadata.allocateDescriptor() else { return nil }
+        span.pointee.start = pageMap.arenaTop
+        span.pointee.pageCount = pageCount
+        span.pointee.isZeroed = true
+        span.pointee.isCommitted = true
+        pageMap.arenaTop = pageMap.arenaTop + bytes
+        committedBytes += bytes
+        notePeak()
+        return span
+    }
+
+    private mutating func notePeak() {
+        if committedBytes > peakCommittedBytes { peakCommittedBytes = committedBytes }
+    }
+
+    // MARK: Giving spans back
+
+    /// Returns a span's pages. Its objects must already be dead or freed.
+    mutating func free(_ span: UnsafeMutablePointer<Span>, metadata: inout Metadata) {
+        pageMap.setEntries(for: span, to: nil)
+        span.pointee.state = .free
+        span.pointee.freeAge = 0
+        span.pointee.next = nil
+        span.pointee.previous = nil
+        var merged = span
+
+        let firstPage = pageMap.pageIndex(merged.pointee.start)
+        if firstPage > 0, let left = pageMap.entries[firstPage - 1], left.pointee.state == .free {
+            remove(left)
+            pageMap.entries[firstPage - 1] = nil
+            absorb(merged, into: left)
+            metadata.releaseDescriptor(merged)
+            merged = left
+        }
+        let afterPage = pageMap.pageIndex(merged.pointee.end)
+        if merged.pointee.end < pageMap.arenaTop, let right = pageMap.entries[afterPage],
+           right.pointee.state == .free {
+            remove(right)
+            pageMap.entries[afterPage] = nil
+            pageMap.entries[pageMap.pageIndex(right.pointee.end) - 1] = nil
+            absorb(right, into: merged)
+            metadata.releaseDescriptor(right)
+        }
+
+        if merged.pointee.end == pageMap.arenaTop {
+            // Hand the pages back to the untouched part of the arena.
+            pageMap.entries[pageMap.pageIndex(merged.pointee.start)] = nil
+            pageMap.entries[pageMap.pageIndex(merged.pointee.end) - 1] = nil
+            if merged.pointee.isCommitted {
+                OS.decommit(merged.pointee.start, bytes: merged.pointee.bytes)
+                committedBytes -= merged.pointee.bytes
+            } else {
+                decommittedBytes -= merged.pointee.bytes
+            }
+            pageMap.arenaTop = merged.pointee.start
+            metadata.releaseDescriptor(merged)
+            return
+        }
+        pageMap.setBoundaryEntries(for: merged)
+        insert(merged)
+    }
+
+    /// Extends `left` over its right neighbour `right`, reconciling flags.
+    private mutating func absorb(_ right: UnsafeMutablePointer<Span>, into left: UnsafeMutablePointer<Span>) {
+        if left.pointee.isCommitted != right.pointee.isCommitted {
+            // Count the whole span as committed; the next decommit pass
+            // returns all of it.
+            let decommittedPart = left.pointee.isCommitted ? right.pointee.bytes : left.pointee.bytes
+            decommittedBytes -= decommittedPart
+            committedBytes += decommittedPart
+        }
+        left.pointee.isCommitted = left.pointee.isCommitted || right.pointee.isCommitted
+        left.pointee.isZeroed = left.pointee.isZeroed && right.pointee.isZeroed
+        left.pointee.freeAge = min(left.pointee.freeAge, right.pointee.freeAge)
+        left.pointee.pageCount += right.pointee.pageCount
+    }
+
+    /// Ages every free span by one collection and returns to the OS the
+    /// memory of those free for `decommitAge` collections.
+    mutating func ageAndDecommitFreeSpans() {
+        for listIndex in 0...PageAllocator.exactListCount {
+            var cursor = freeLists[listIndex]
+            while let span = cursor {
+                span.pointee.freeAge += 1
+                if span.pointee.isCommitted && span.pointee.freeAge >= PageAllocator.decommitAge {
+                    OS.decommit(span.pointee.start, bytes: span.pointee.bytes)
+                    span.pointee.isCommitted = false
+                    span.pointee.isZeroed = true
+                    committedBytes -= span.pointee.bytes
+                    decommittedBytes += span.pointee.bytes
+                }
+                cursor = span.pointee.next
+            }
+        }
+    }
+
+    // MARK: Lists
+
+    private func listIndex(for pageCount: UInt) -> Int {
+        pageCount <= UInt(PageAllocator.exactListCount) ? Int(pageCount) : 0
+    }
+
+    private mutating func insert(_ span: UnsafeMutablePointer<Span>) {
+        let index = listIndex(for: span.pointee.pageCount)
+        span.pointee.previous = nil
+        span.pointee.next = freeLists[index]
+        freeLists[index]?.pointee.previous = span
+        freeLists[index] = span
+        if index > 0 { nonEmptyExactLists |= 1 << UInt64(index - 1) }
+    }
+
+    private mutating func remove(_ span: UnsafeMutablePointer<Span>) {
+        let index = listIndex(for: span.pointee.pageCount)
+        if let previous = span.pointee.previous {
+            previous.pointee.next = span.pointee.next
+        } else {
+            freeLists[index] = span.pointee.next
+        }
+        span.pointee.next?.pointee.previous = span.pointee.previous
+        span.pointee.next = nil
+        span.pointee.previous = nil
+        if index > 0 && freeLists[index] == nil { nonEmptyExactLists &= ~(1 << UInt64(index - 1)) }
+    }
+}

@@ -1,0 +1,112 @@
+/// A span: a run of consecutive pages that is either free, divided into
+/// equal small objects of one size class and kind, or one large object.
+///
+/// Its descriptor lives in the collector's metadata, never in the heap:
+///
+///     offset   0  header (this struct, at most 128 bytes)
+///     offset 128  live bits, 16 words: bit i set = object i is allocated
+///     offset 256  mark bits, 16 words: bit i set = object i reached this cycle
+///
+/// Invariants between collections: every mark bit is zero; an object is
+/// allocated exactly when its live bit is set (slots claimed by a thread
+/// cache count as allocated until the cache is flushed).
+struct Span {
+    static let descriptorSize: UInt = 384
+    static let maximumObjectCount: UInt = 1024
+    static let bitmapWordCount = 16
+    private static let liveBitsOffset = 128
+    private static let markBitsOffset = 256
+
+    /// First byte of the span in the arena.
+    var start: Address = .null
+    var pageCount: UInt = 0
+    /// Bytes per object; for a large object, the whole span.
+    var objectSize: UInt = 0
+    /// ceil(2^40 / objectSize): offset × reciprocal >> 40 = object index.
+    var reciprocal: UInt64 = 0
+    var objectCount: Int = 0
+    /// Links in an available list (small spans) or a free list (free spans).
+    var next: UnsafeMutablePointer<Span>? = nil
+    var previous: UnsafeMutablePointer<Span>? = nil
+    var state: SpanState = .free
+    var kind: ObjectKind = .normal
+    var sizeClass: UInt8 = 0
+    /// Every byte not in a live object is zero, so allocation need not clear.
+    var isZeroed = true
+    /// Some of its pages may hold physical memory (false after decommit).
+    var isCommitted = false
+    /// A thread cache is allocating from this span.
+    var isOwnedByCache = false
+    /// On its class's available list.
+    var isInAvailableList = false
+    /// Marking set a mark bit here without scanning the object (mark stack overflow).
+    var hasUnscannedMarks = false
+    /// Collections this free span has stayed free through.
+    var freeAge: UInt32 = 0
+
+    var bytes: UInt { pageCount &* PageMap.pageSize }
+    var end: Address { start + bytes }
+}
+
+enum SpanState: UInt8 {
+    case free
+    case small
+    case large
+}
+
+extension UnsafeMutablePointer where Pointee == Span {
+    @inline(__always) var liveBits: Bitmap {
+        Bitmap(words: (UnsafeMutableRawPointer(self) + 128).assumingMemoryBound(to: UInt64.self))
+    }
+
+    @inline(__always) var markBits: Bitmap {
+        Bitmap(words: (UnsafeMutableRawPointer(self) + 256).assumingMemoryBound(to: UInt64.self))
+    }
+
+    /// The index of the object containing `address`, which lies in the span;
+    /// may equal objectCount for the unused tail.
+    @inline(__always) func objectIndex(containing address: Address) -> Int {
+        let offset = UInt64(address - pointee.start)
+        return Int(truncatingIfNeeded: (offset &* pointee.reciprocal) &>> 40)
+    }
+
+    @inline(__always) func objectStart(_ index: Int) -> Address {
+        pointee.start + UInt(bitPattern: index) &* pointee.objectSize
+    }
+
+    /// Turns a free descriptor into a small span of `sizeClass` and `kind`.
+    func formatSmall(sizeClass: Int, kind: ObjectKind) {
+        let size = SizeClass.objectSize(ofClass: sizeClass)
+        pointee.state = .small
+        pointee.kind = kind
+        pointee.sizeClass = UInt8(sizeClass)
+        pointee.objectSize = size
+        pointee.reciprocal = Span.reciprocal(of: size)
+        pointee.objectCount = Int(pointee.bytes / size)
+        pointee.isOwnedByCache = false
+        pointee.isInAvailableList = false
+        pointee.hasUnscannedMarks = false
+        liveBits.clearAll(wordCount: Span.bitmapWordCount)
+        markBits.clearAll(wordCount: Span.bitmapWordCount)
+    }
+
+    /// Turns a free descriptor into a span holding one large object.
+    func formatLarge(kind: ObjectKind) {
+        pointee.state = .large
+        pointee.kind = kind
+        pointee.objectSize = pointee.bytes
+        pointee.reciprocal = 0
+        pointee.objectCount = 1
+        pointee.isOwnedByCache = false
+        pointee.isInAvailableList = false
+        pointee.hasUnscannedMarks = false
+        liveBits.words[0] = 1
+        markBits.words[0] = 0
+    }
+}
+
+extension Span {
+    static func reciprocal(of size: UInt) -> UInt64 {
+        ((1 << 40) + UInt64(size) - 1) / UInt64(size)
+    }
+}

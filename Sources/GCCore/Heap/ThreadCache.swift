@@ -1,0 +1,99 @@
+import _CSwiftGC
+
+/// One size class and kind of a thread's allocation cache: the free slots
+/// of one 64-object word of a span the thread owns.
+///
+/// `hiddenWordBase` is the bitwise complement of the address of the word's
+/// first slot. Keeping it hidden means that a scan of this memory (thread
+/// caches are in metadata and never scanned, but TLS scanning may reach a
+/// stale copy) never mistakes it for a pointer to a heap object.
+struct CacheEntry {
+    /// Bit i set: slot (word × 64 + i) is free and reserved for this thread.
+    var freeMask: UInt64 = 0
+    var hiddenWordBase: UInt = 0
+    var objectSize: UInt = 0
+    var span: UnsafeMutablePointer<Span>? = nil
+    /// Index of the bitmap word claimed last.
+    var wordIndex: Int = 0
+    var needsZeroing = false
+}
+
+/// A thread's allocation cache: one entry per kind and size class, in
+/// metadata memory, found through one initial-exec TLS pointer.
+///
+/// The fast path pops the lowest set bit of an entry's free mask: no lock,
+/// no atomic operation. The slow path claims the next word of the owned
+/// span (setting its live bits at once) or takes a new span under the heap
+/// lock. Claimed-but-unused slots go back to the span when the cache is
+/// flushed, which every collection does first, so a slot is never handed
+/// out twice nor lost.
+struct ThreadCache {
+    static let entryCount = ObjectKind.count * SizeClass.count
+
+    /// The next cache in the collector's list of all caches.
+    var nextCache: UnsafeMutablePointer<ThreadCache>? = nil
+    var entriesStorage: UnsafeMutablePointer<CacheEntry>
+
+    static var byteCount: UInt {
+        UInt(MemoryLayout<ThreadCache>.stride) + UInt(MemoryLayout<CacheEntry>.stride * entryCount) + 64
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == ThreadCache {
+    /// The calling thread's cache, or nil before its first slow-path allocation.
+    @inline(__always) static var current: UnsafeMutablePointer<ThreadCache>? {
+        swiftgc_thread_cache()?.assumingMemoryBound(to: ThreadCache.self)
+    }
+
+    @inline(__always) func entry(kind: ObjectKind, sizeClass: Int) -> UnsafeMutablePointer<CacheEntry> {
+        pointee.entriesStorage + (Int(kind.rawValue) &* SizeClass.count &+ sizeClass)
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == CacheEntry {
+    /// The fast path: a free slot, or nil when the current word is used up.
+    @inline(__always) func popSlot() -> UnsafeMutableRawPointer? {
+        let mask = pointee.freeMask
+        if mask == 0 { return nil }
+        pointee.freeMask = mask & (mask &- 1)
+        let address = ~pointee.hiddenWordBase &+ UInt(truncatingIfNeeded: mask.trailingZeroBitCount) &* pointee.objectSize
+        let object = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
+        if pointee.needsZeroing { memset(object, 0, Int(pointee.objectSize)) }
+        return object
+    }
+
+    /// Claims the next word of the owned span that has free slots, setting
+    /// their live bits. Returns the number of slots claimed, 0 when the span
+    /// has none left. The caller holds the heap lock.
+    func claimNextWord() -> Int {
+        guard let span = pointee.span else { return 0 }
+        let liveBits = span.liveBits
+        let wordCount = (span.pointee.objectCount + 63) / 64
+        var word = pointee.wordIndex
+        while word < wordCount {
+            let free = ~liveBits.words[word] & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount)
+            if free != 0 {
+                liveBits.words[word] |= free
+                pointee.freeMask = free
+                pointee.wordIndex = word
+                pointee.hiddenWordBase = ~span.objectStart(word &* 64).value
+                return free.nonzeroBitCount
+            }
+            word += 1
+        }
+        pointee.wordIndex = word
+        return 0
+    }
+
+    /// Gives unused claimed slots back to the span and drops ownership.
+    /// Returns the bytes that had been counted as allocated but were not.
+    func flush() -> UInt {
+        guard let span = pointee.span else { return 0 }
+        let unused = pointee.freeMask
+        if unused != 0 { span.liveBits.words[pointee.wordIndex] &= ~unused }
+        span.pointee.isOwnedByCache = false
+        let returned = UInt(unused.nonzeroBitCount) &* pointee.objectSize
+        pointee = CacheEntry()
+        return returned
+    }
+}

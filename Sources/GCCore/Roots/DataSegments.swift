@@ -1,0 +1,64 @@
+/// Finds the writable data segments (.data and .bss) of the executable and
+/// of every loaded shared library by reading /proc/self/maps, which is read
+/// afresh at each collection so libraries opened later are included.
+///
+/// A segment is a private, readable and writable mapping of a file, plus the
+/// anonymous mapping that starts exactly where such a mapping ends (the part
+/// of .bss past the file's last page). Other anonymous memory (the malloc
+/// heap, thread stacks, mmap) is not a root.
+struct DataSegments {
+    /// Reads the maps through `buffer` and calls `visit` with each root
+    /// range. Returns false if /proc/self/maps could not be read.
+    static func forEach(buffer: UnsafeMutablePointer<UInt8>, capacity: Int,
+                        _ visit: (Address, Address) -> Void) -> Bool {
+        let descriptor = OS.openForReading("/proc/self/maps")
+        if descriptor < 0 { return false }
+        defer { OS.close(descriptor) }
+        var filled = 0
+        var previousDataEnd = Address.null
+        while true {
+            let count = OS.read(descriptor, into: buffer + filled, capacity: capacity - filled)
+            if count < 0 { return false }
+            filled += count
+            // Hand over every complete line; keep a partial one for the next read.
+            var lineStart = 0
+            var index = 0
+            while index < filled {
+                if buffer[index] == 10 {
+                    let line = UnsafeBufferPointer(start: buffer + lineStart, count: index - lineStart)
+                    if let mapping = MapsParser.parse(line: line) {
+                        classify(mapping, previousDataEnd: &previousDataEnd, visit)
+                    }
+                    lineStart = index + 1
+                }
+                index += 1
+            }
+            if lineStart > 0 {
+                memmove(buffer, buffer + lineStart, filled - lineStart)
+                filled -= lineStart
+            } else if filled == capacity {
+                filled = 0 // A line longer than the buffer: skip it.
+            }
+            if count == 0 { return true }
+        }
+    }
+
+    /// Decides whether one mapping is a root, given where the last data
+    /// segment ended.
+    static func classify(_ mapping: MappingLine, previousDataEnd: inout Address,
+                         _ visit: (Address, Address) -> Void) {
+        let isPrivateData = mapping.isReadable && mapping.isWritable && mapping.isPrivate
+        if isPrivateData && mapping.isFileBacked {
+            visit(mapping.start, mapping.end)
+            previousDataEnd = mapping.end
+        } else if isPrivateData && mapping.isAnonymous && mapping.start == previousDataEnd
+                    && previousDataEnd != .null {
+            visit(mapping.start, mapping.end)
+            previousDataEnd = .null
+        } else {
+            previousDataEnd = .null
+        }
+    }
+}
+
+import _CSwiftGC

@@ -1,0 +1,13 @@
+import _CSwiftGC
+
+/// The calling thread's stack and registers as a root.
+enum Stacks {
+    /// Captures the registers with libunwind, then calls `visit(low, high,
+    /// context)` for the stack from below the saved registers up to the
+    /// stack base.
+    static func visitCurrentThread(context: UnsafeMutableRawPointer,
+                                   _ visit: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?,
+                                                            UnsafeMutableRawPointer?) -> Void) {
+        swiftgc_visit_stack_with_registers(swiftgc_current_stack_base(), visit, context)
+    }
+}

@@ -1,0 +1,85 @@
+/*
+ * _CSwiftGC: the C shim under the collector. It exposes libc, libunwind and
+ * Linux headers to Swift (Embedded Swift cannot import Glibc) and implements
+ * the few things Swift cannot express: thread-local storage, variadic system
+ * calls, errno, the unw_getcontext macro and linker-provided symbols.
+ * Everything here is a thin wrapper; the collector's logic lives in GCCore.
+ */
+#ifndef SWIFTGC_C_SHIM_H
+#define SWIFTGC_C_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <signal.h>
+
+#define SWIFTGC_TYPES_ONLY 1
+#include "../../../include/swiftgc.h"
+#undef SWIFTGC_TYPES_ONLY
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Thread-local storage ------------------------------------------------
+ * One pointer per thread to that thread's allocation cache, which the
+ * collector maps itself. Initial-exec TLS keeps the fast path to a single
+ * %fs-relative load; one pointer fits in the static TLS that glibc reserves
+ * even for libraries loaded with dlopen. */
+extern __thread void *swiftgc_thread_cache_slot __attribute__((tls_model("initial-exec")));
+
+static inline void *swiftgc_thread_cache(void) { return swiftgc_thread_cache_slot; }
+static inline void swiftgc_set_thread_cache(void *cache) { swiftgc_thread_cache_slot = cache; }
+
+/* ---- errno and the environment ------------------------------------------ */
+static inline void swiftgc_set_errno(int value) { errno = value; }
+static inline int swiftgc_errno(void) { return errno; }
+/* The process environment, read directly so options work before libc's
+ * getenv is safe to call. */
+char **swiftgc_environment(void);
+
+/* ---- System calls that are variadic in C -------------------------------- */
+int swiftgc_open_read_only(const char *path);
+/* Sleeps while *word == expected (FUTEX_WAIT_PRIVATE). */
+void swiftgc_futex_wait(uint32_t *word, uint32_t expected);
+/* Wakes up to count threads sleeping on word (FUTEX_WAKE_PRIVATE). */
+void swiftgc_futex_wake(uint32_t *word, int count);
+
+/* ---- Atomic operations on words in the collector's own mapped memory ---- */
+static inline uint32_t swiftgc_atomic_exchange_u32(uint32_t *word, uint32_t value) {
+    return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL);
+}
+static inline int swiftgc_atomic_compare_exchange_u32(uint32_t *word, uint32_t expected, uint32_t desired) {
+    return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static inline void swiftgc_atomic_store_u32(uint32_t *word, uint32_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+/* The word behind the lock that serialises the collector's one-time
+ * initialisation (a HeapLock in Swift; zero-initialised, so usable before
+ * any constructor runs). */
+uint32_t *swiftgc_initialization_lock_word(void);
+
+/* ---- Stacks and registers ------------------------------------------------ */
+/* The highest address of the calling thread's stack (stacks grow down). */
+void *swiftgc_current_stack_base(void);
+
+/* Captures the calling thread's registers with libunwind into a context on
+ * this frame, then calls visit(low, high, context) where [low, high) covers
+ * the caller's stack from below that saved context up to stack_base. */
+typedef void (*swiftgc_stack_visitor)(void *low, void *high, void *context);
+void swiftgc_visit_stack_with_registers(void *stack_base, swiftgc_stack_visitor visit, void *context);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWIFTGC_C_SHIM_H */

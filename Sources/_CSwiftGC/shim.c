@@ -1,0 +1,68 @@
+/* Implementations of the thin wrappers declared in _CSwiftGC.h. */
+#define _GNU_SOURCE
+#include "_CSwiftGC.h"
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+#include <libunwind.h>
+
+__thread void *swiftgc_thread_cache_slot __attribute__((tls_model("initial-exec")));
+
+static uint32_t initialization_lock;
+uint32_t *swiftgc_initialization_lock_word(void) { return &initialization_lock; }
+
+extern char **environ;
+char **swiftgc_environment(void) { return environ; }
+
+int swiftgc_open_read_only(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
+
+void swiftgc_futex_wait(uint32_t *word, uint32_t expected) {
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+void swiftgc_futex_wake(uint32_t *word, int count) {
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+/* glibc records the main thread's initial stack pointer here; everything
+ * above it is argv, the environment and the auxiliary vector. */
+extern void *__libc_stack_end;
+
+static __thread void *cached_stack_base;
+
+void *swiftgc_current_stack_base(void) {
+    if (cached_stack_base) return cached_stack_base;
+    void *base = NULL;
+    if (getpid() == gettid()) {
+        base = __libc_stack_end;
+    } else {
+        /* Note: glibc's pthread_getattr_np may call malloc. The thread
+         * registry (threads issue) will record bases at thread start. */
+        pthread_attr_t attributes;
+        if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
+            void *low = NULL;
+            size_t size = 0;
+            pthread_attr_getstack(&attributes, &low, &size);
+            pthread_attr_destroy(&attributes);
+            base = (char *)low + size;
+        }
+    }
+    if (!base) base = __builtin_frame_address(0);
+    cached_stack_base = base;
+    return base;
+}
+
+/* Kept out of line so its frame lies below the caller's saved context. */
+__attribute__((noinline)) static void visit_from_here(void *stack_base, swiftgc_stack_visitor visit, void *context) {
+    void *low = __builtin_frame_address(0);
+    visit(low, stack_base, context);
+}
+
+void swiftgc_visit_stack_with_registers(void *stack_base, swiftgc_stack_visitor visit, void *context) {
+    unw_context_t registers;
+    unw_getcontext(&registers);
+    visit_from_here(stack_base, visit, context);
+    /* Keep the saved registers alive, in memory, until the visit is over. */
+    __asm__ volatile("" : : "r"(&registers) : "memory");
+}
