@@ -1,3 +1,5 @@
+import _CSwiftGC
+
 /// Conservative marking.
 ///
 /// Every aligned word of a root or of a reached scanned object is a
@@ -61,21 +63,45 @@ struct Marker {
         mark(span: span, word: span.objectStart(index).value)
     }
 
+    /// Entries popped but not yet scanned. Marking waits on memory, so each
+    /// popped object is prefetched and scanned only after this many others.
+    static let prefetchDistance = 8
+
     /// Scans until the stack is empty and no overflow is pending.
     mutating func drain() {
-        while true {
-            while let entry = stack.pop() {
-                if entry.high &- entry.low > Marker.scanChunkBytes {
-                    let split = entry.low &+ Marker.scanChunkBytes
-                    _ = stack.push(low: split, high: entry.high) // Room: one was just popped.
-                    scan(low: entry.low, high: split)
-                } else {
-                    scan(low: entry.low, high: entry.high)
-                }
+        withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
+            while true {
+                drainStack(through: ring.baseAddress!)
+                if !didOverflow { return }
+                didOverflow = false
+                rescanOverflowedSpans()
             }
-            if !didOverflow { return }
-            didOverflow = false
-            rescanOverflowedSpans()
+        }
+    }
+
+    private mutating func drainStack(through ring: UnsafeMutablePointer<MarkStack.Entry>) {
+        let mask = Marker.prefetchDistance - 1
+        var head = 0
+        var queued = 0
+        while true {
+            while queued < Marker.prefetchDistance, let entry = stack.pop() {
+                swiftgc_prefetch(UnsafeRawPointer(bitPattern: entry.low))
+                ring[(head &+ queued) & mask] = entry
+                queued &+= 1
+            }
+            if queued == 0 { return }
+            let entry = ring[head]
+            head = (head &+ 1) & mask
+            queued &-= 1
+            if entry.high &- entry.low > Marker.scanChunkBytes {
+                let split = entry.low &+ Marker.scanChunkBytes
+                if !stack.push(low: split, high: entry.high) {
+                    scanBounded(MarkStack.Entry(low: split, high: entry.high))
+                }
+                scan(low: entry.low, high: split)
+            } else {
+                scan(low: entry.low, high: entry.high)
+            }
         }
     }
 

@@ -68,6 +68,10 @@ static inline void swiftgc_atomic_store_u32(uint32_t *word, uint32_t value) {
  * any constructor runs). */
 uint32_t *swiftgc_initialization_lock_word(void);
 
+/* Starts loading the cache line at address; marking issues it for each
+ * object it pushes so the load overlaps with other work. */
+static inline void swiftgc_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 /* ---- Stacks and registers ------------------------------------------------ */
 /* The highest address of the calling thread's stack (stacks grow down). */
 void *swiftgc_current_stack_base(void);
