@@ -71,7 +71,7 @@ $(BUILD)/tests/%: Tests/CTests/%.c Tests/CTests/check.h $(LIBRARY) include/swift
 test: check-library c-tests swift-test examples
 
 swift-test: | deps
-	swift test
+	swift test --no-parallel
 
 # Each C test prints "N passed, M failed" and exits non-zero on failure.
 c-tests: $(C_TESTS) $(C_TEST_LIBRARIES)

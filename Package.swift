@@ -53,7 +53,7 @@ if isEmbeddedBuild {
         targets: [
             shimTarget,
             coreTarget,
-            .target(name: "SwiftGC", dependencies: ["GCCore"]),
+            .target(name: "SwiftGC", dependencies: ["GCCore", "_CSwiftGC"]),
             .testTarget(name: "GCCoreTests", dependencies: ["GCCore", "_CSwiftGC"]),
             .testTarget(name: "SwiftGCTests", dependencies: ["SwiftGC"]),
         ]

@@ -145,7 +145,7 @@ enum Allocation {
         let kind = span.pointee.kind
         state.unlock()
 
-        if byteCount <= oldUsable && (byteCount >= oldUsable / 2 || oldUsable <= SizeClass.largestObjectSize) {
+        if byteCount <= oldUsable && (byteCount >= oldUsable / 2 || oldUsable < 256) {
             // Fits in place; clear the tail of a scanned object so stale
             // pointers there retain nothing.
             if kind.isScanned { memset(address.pointer! + Int(byteCount), 0, Int(oldUsable - byteCount)) }

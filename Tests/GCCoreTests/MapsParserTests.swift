@@ -1,0 +1,55 @@
+import Testing
+@testable import GCCore
+
+struct MapsParserTests {
+    private func roots(_ lines: [String]) -> [(UInt, UInt)] {
+        var found: [(UInt, UInt)] = []
+        var previousEnd = Address.null
+        for line in lines {
+            var bytes = Array(line.utf8)
+            bytes.withUnsafeMutableBufferPointer { buffer in
+                guard let mapping = MapsParser.parse(line: UnsafeBufferPointer(buffer)) else { return }
+                DataSegments.classify(mapping, previousDataEnd: &previousEnd) { low, high in
+                    found.append((low.value, high.value))
+                }
+            }
+        }
+        return found
+    }
+
+    @Test func parsesAFullLine() {
+        var bytes = Array("7f1c2a000000-7f1c2a021000 rw-p 00001000 fd:01 1234567   /usr/lib/libc.so.6\n".utf8)
+        let mapping = bytes.withUnsafeMutableBufferPointer { MapsParser.parse(line: UnsafeBufferPointer($0)) }
+        #expect(mapping?.start.value == 0x7f1c2a000000)
+        #expect(mapping?.end.value == 0x7f1c2a021000)
+        #expect(mapping?.isWritable == true && mapping?.isPrivate == true)
+        #expect(mapping?.inode == 1234567)
+        #expect(mapping?.isFileBacked == true)
+    }
+
+    @Test func malformedLinesAreRejected() {
+        for line in ["", "zzzz", "1000-", "2000-1000 rw-p 0 0:0 0", "1000-2000 rw", "1000-2000 rw-p 0 fd:01",
+                     "10000000000000000-20000000000000000 rw-p 0 0:0 0"] {
+            var bytes = Array(line.utf8)
+            let mapping = bytes.withUnsafeMutableBufferPointer { MapsParser.parse(line: UnsafeBufferPointer($0)) }
+            #expect(mapping == nil, "\"\(line)\" should not parse")
+        }
+    }
+
+    @Test func dataAndAdjacentBssAreRootsButHeapAndStacksAreNot() {
+        let found = roots([
+            "1000-2000 r--p 00000000 fd:01 10 /bin/program",
+            "2000-3000 r-xp 00001000 fd:01 10 /bin/program",
+            "3000-4000 rw-p 00002000 fd:01 10 /bin/program",
+            "4000-6000 rw-p 00000000 00:00 0",
+            "6000-7000 rw-p 00000000 00:00 0",
+            "9000-a000 rw-p 00000000 00:00 0 [heap]",
+            "b000-c000 rw-p 00000000 00:00 0",
+            "c000-d000 rw-s 00000000 fd:01 11 /dev/shm/shared",
+            "e000-f000 rw-p 00000000 00:00 0 [stack]",
+        ])
+        #expect(found.count == 2, "expected .data and .bss only, got \(found)")
+        #expect(found.first.map { $0 == (0x3000, 0x4000) } == true, ".data should be a root")
+        #expect(found.last.map { $0 == (0x4000, 0x6000) } == true, "the anonymous mapping right after .data is .bss")
+    }
+}

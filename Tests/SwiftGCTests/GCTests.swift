@@ -1,0 +1,120 @@
+import Testing
+import SwiftGC
+
+/// The collector scans only the collecting thread's stack in this version,
+/// so these tests run one at a time.
+@Suite(.serialized)
+struct GCTests {
+    @Test func allocateReturnsZeroedUsableMemory() {
+        let object = GC.allocate(byteCount: 100)
+        let bytes = object.assumingMemoryBound(to: UInt8.self)
+        for index in 0..<100 { #expect(bytes[index] == 0, "byte \(index) of a new object should be zero") }
+        #expect(GC.size(of: object) >= 100, "usable size should cover the request")
+        #expect(GC.base(of: object + 57) == object, "an interior pointer should lead to the object's start")
+    }
+
+    @Test func typedAllocationBindsAndZeroes() {
+        let values = GC.allocate(Int64.self, capacity: 1000)
+        #expect(values[999] == 0, "typed memory should start zeroed")
+        for index in 0..<1000 { values[index] = Int64(index) * 3 }
+        churn(megabytes: 32)
+        GC.collect()
+        var intact = true
+        for index in 0..<1000 where values[index] != Int64(index) * 3 { intact = false }
+        #expect(intact, "an array reachable from a local should survive collections intact")
+    }
+
+    @Test func atomicMemoryIsUsable() {
+        let buffer = GC.allocateAtomic(byteCount: 4096)
+        buffer.initializeMemory(as: UInt8.self, repeating: 7, count: 4096)
+        #expect(buffer.load(fromByteOffset: 4095, as: UInt8.self) == 7)
+        #expect(GC.size(of: buffer) >= 4096)
+    }
+
+    @Test func collectIncrementsStatistics() {
+        let before = GC.statistics
+        GC.collect()
+        let after = GC.statistics
+        #expect(after.collections == before.collections + 1, "collect() should run exactly one collection")
+        #expect(after.heapSize >= after.bytesInUse, "the heap should hold at least the live bytes")
+        #expect(after.lastPauseNanoseconds > 0, "a collection should take measurable time")
+    }
+
+    @Test func garbageIsReclaimed() {
+        let before = GC.statistics
+        churn(megabytes: 64)
+        GC.collect()
+        let after = GC.statistics
+        #expect(after.totalBytesAllocated - before.totalBytesAllocated >= 64 << 20,
+                "64 MiB of allocation should be counted")
+        #expect(after.totalBytesReclaimed - before.totalBytesReclaimed >= 48 << 20,
+                "most of 64 MiB of garbage should be reclaimed")
+        #expect(after.heapSize < 48 << 20, "the heap should stay far below the total allocated")
+    }
+
+    @Test func listReachableFromALocalSurvives() {
+        // Nodes: [next pointer, value]. The head lives only in this frame.
+        var head: UnsafeMutablePointer<Int>? = nil
+        for value in 0..<10_000 {
+            let node = GC.allocate(Int.self, capacity: 2)
+            node[0] = Int(bitPattern: head)
+            node[1] = value
+            head = node
+        }
+        churn(megabytes: 32)
+        GC.collect()
+        var count = 0
+        var expected = 9_999
+        var cursor = head
+        var intact = true
+        while let node = cursor {
+            if node[1] != expected { intact = false }
+            expected -= 1
+            count += 1
+            cursor = UnsafeMutablePointer(bitPattern: node[0])
+        }
+        #expect(count == 10_000 && intact, "every node of the list should survive with its value")
+    }
+
+    @Test func disablingPostponesCollections() {
+        let before = GC.statistics.collections
+        GC.withCollectionsDisabled { churn(megabytes: 32) }
+        #expect(GC.statistics.collections == before, "no collection should run while disabled")
+        churn(megabytes: 32)
+        #expect(GC.statistics.collections > before, "collections should resume once enabled")
+    }
+
+    @Test func addedRootsKeepObjectsAlive() {
+        let table = UnsafeMutableRawPointer.allocate(byteCount: 64 * 8, alignment: 8)
+        defer { table.deallocate() }
+        let slots = table.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: 64)
+        GC.addRoots(from: table, to: table + 64 * 8)
+        defer { GC.removeRoots(from: table, to: table + 64 * 8) }
+        for index in 0..<64 {
+            let object = GC.allocateAtomic(byteCount: 256)
+            object.initializeMemory(as: UInt8.self, repeating: UInt8(index), count: 256)
+            slots[index] = object
+        }
+        churn(megabytes: 32)
+        GC.collect()
+        var intact = true
+        for index in 0..<64 {
+            let object = slots[index]!
+            if GC.base(of: object) != object || object.load(fromByteOffset: 255, as: UInt8.self) != UInt8(index) {
+                intact = false
+            }
+        }
+        #expect(intact, "objects referenced only from a registered malloc block should survive")
+    }
+}
+
+/// Allocates `megabytes` of unreachable objects of mixed sizes.
+@inline(never) func churn(megabytes: Int) {
+    var remaining = megabytes << 20
+    var size = 16
+    while remaining > 0 {
+        _ = GC.allocate(byteCount: size)
+        remaining -= size
+        size = size >= 4096 ? 16 : size * 2
+    }
+}
