@@ -76,7 +76,8 @@ void *gc_calloc(size_t count, size_t size);
 /* Resizes the object ptr points to, keeping its kind (scanned, atomic or
  * uncollectable) and its contents up to the smaller size; bytes added to a
  * scanned object are zero. Returns ptr itself when the object is already big
- * enough, otherwise a new object, and the old one is freed.
+ * enough (unless a large object, over 32 KiB, shrinks below half its size),
+ * otherwise a new object, and the old one is freed.
  * gc_realloc(NULL, n) is gc_malloc(n). gc_realloc(ptr, 0) frees ptr and
  * returns NULL. If ptr is not the start of a live object, reports misuse and
  * returns NULL. On failure returns NULL with errno = ENOMEM and ptr stays valid. */

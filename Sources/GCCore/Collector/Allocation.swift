@@ -143,9 +143,12 @@ enum Allocation {
         }
         let oldUsable = span.pointee.objectSize - paddingBytes
         let kind = span.pointee.kind
+        let isSmall = span.pointee.state == .small
         state.unlock()
 
-        if byteCount <= oldUsable && (byteCount >= oldUsable / 2 || oldUsable < 256) {
+        // Small objects shrink in place; a large one shrinking below half
+        // moves, so its pages can be reused.
+        if byteCount <= oldUsable && (byteCount >= oldUsable / 2 || isSmall) {
             // Fits in place; clear the tail of a scanned object so stale
             // pointers there retain nothing.
             if kind.isScanned { memset(address.pointer! + Int(byteCount), 0, Int(oldUsable - byteCount)) }
