@@ -3,13 +3,14 @@
 /// Free spans sit on 65 doubly linked lists: list k (1...64) holds spans of
 /// exactly k pages, list 0 holds bigger ones. A bitmask of non-empty exact
 /// lists finds the smallest fitting size in one instruction. Freed spans
-/// merge with free neighbours at once, found through the page map. A free
-/// span that reaches the arena top is given back to the untouched region
-/// above it. Free spans that stay free for `decommitAge` collections return
-/// their memory to the OS with madvise.
+/// merge with free neighbours at once, found through the page map. Free
+/// spans that stay free for `decommitAge` collections return their memory
+/// to the OS with madvise. Decommitting sooner costs more than it saves: a
+/// program in a steady state reuses within one cycle the spans the last
+/// collection freed, and each reuse of a decommitted span page-faults.
 struct PageAllocator {
     static let exactListCount = 64
-    static let decommitAge: UInt32 = 2
+    static let decommitAge: UInt32 = 3
 
     var pageMap: PageMap
     var freeLists: UnsafeMutablePointer<UnsafeMutablePointer<Span>?>
@@ -132,21 +133,6 @@ struct PageAllocator {
             pageMap.entries[pageMap.pageIndex(right.pointee.end) - 1] = nil
             absorb(right, into: merged)
             metadata.releaseDescriptor(right)
-        }
-
-        if merged.pointee.end == pageMap.arenaTop {
-            // Hand the pages back to the untouched part of the arena.
-            pageMap.entries[pageMap.pageIndex(merged.pointee.start)] = nil
-            pageMap.entries[pageMap.pageIndex(merged.pointee.end) - 1] = nil
-            if merged.pointee.isCommitted {
-                OS.decommit(merged.pointee.start, bytes: merged.pointee.bytes)
-                committedBytes -= merged.pointee.bytes
-            } else {
-                decommittedBytes -= merged.pointee.bytes
-            }
-            pageMap.arenaTop = merged.pointee.start
-            metadata.releaseDescriptor(merged)
-            return
         }
         pageMap.setBoundaryEntries(for: merged)
         insert(merged)
