@@ -6,7 +6,7 @@ import _CSwiftGC
 ///  1. Flush every thread cache, so live bits say exactly what is allocated.
 ///  2. Mark from the roots: uncollectable objects, gc_add_roots ranges, data
 ///     segments from /proc/self/maps (minus our own region), then the
-///     current thread's registers and stack.
+///     current thread's registers and stack above the collector's frames.
 ///  3. Sweep the bitmaps, free empty spans, rebuild the available lists.
 ///  4. Return memory of long-free spans to the OS; update statistics.
 extension UnsafeMutablePointer where Pointee == CollectorState {
@@ -26,7 +26,20 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
 
     /// Collects. The caller holds the heap lock.
+    ///
+    /// Registers and the stack bound are captured first, and the collection
+    /// runs in frames below that bound. Its own locals (the marker, region
+    /// bounds, span pointers) are therefore never scanned as roots; a
+    /// collector that scanned itself would retain the object at the arena
+    /// start on every cycle.
     func collect() {
+        Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
+            let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
+            state.collect(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
+        }
+    }
+
+    private func collect(stackLow: UInt, stackHigh: UInt) {
         let startTime = OS.monotonicNanoseconds()
         pointee.heap.flushAllCaches()
 
@@ -41,12 +54,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         _ = DataSegments.forEach(buffer: pointee.mapsBuffer, capacity: pointee.mapsBufferCapacity) { low, high in
             Self.scanExcluding(region, low: low, high: high, &marker)
         }
-        withUnsafeMutablePointer(to: &marker) { markerPointer in
-            Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(markerPointer)) { low, high, context in
-                let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
-                marker.pointee.scan(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
-            }
-        }
+        marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
         pointee.markStack = marker.stack
         pointee.markStack.release()

@@ -73,8 +73,9 @@ struct Heap {
             return span
         }
         let pageCount = SizeClass.pagesPerSpan(ofClass: sizeClass)
-        guard pages.committedBytes + pageCount * PageMap.pageSize <= heapLimit,
-              let span = pages.allocate(pageCount: pageCount, metadata: &metadata) else { return nil }
+        guard let span = pages.allocate(pageCount: pageCount, limit: heapLimit, metadata: &metadata) else {
+            return nil
+        }
         span.formatSmall(sizeClass: sizeClass, kind: kind)
         pages.pageMap.setEntries(for: span, to: span)
         return span
@@ -137,8 +138,9 @@ struct Heap {
     /// unless atomic. Nil when the heap limit or the arena is reached.
     mutating func allocateLarge(bytes: UInt, kind: ObjectKind, heapLimit: UInt) -> UnsafeMutableRawPointer? {
         let pageCount = (bytes + PageMap.pageSize - 1) / PageMap.pageSize
-        guard pages.committedBytes + pageCount * PageMap.pageSize <= heapLimit,
-              let span = pages.allocate(pageCount: pageCount, metadata: &metadata) else { return nil }
+        guard let span = pages.allocate(pageCount: pageCount, limit: heapLimit, metadata: &metadata) else {
+            return nil
+        }
         if kind.needsZeroing && !span.pointee.isZeroed {
             if span.pointee.bytes >= 1 << 20 {
                 // Cheaper than clearing: the kernel supplies zero pages on touch.

@@ -30,9 +30,26 @@ struct PageAllocator {
     // MARK: Taking spans
 
     /// A span of exactly `pageCount` pages, state `.free` and not on any
-    /// list, or nil when the arena or the metadata is exhausted.
-    /// `isZeroed` tells whether its memory is known to read as zero.
-    mutating func allocate(pageCount: UInt, metadata: inout Metadata) -> UnsafeMutablePointer<Span>? {
+    /// list, or nil when the arena or the metadata is exhausted or when
+    /// committed memory would pass `limit`. `isZeroed` tells whether its
+    /// memory is known to read as zero.
+    ///
+    /// Free spans still committed count against the limit; when it is
+    /// near, they are decommitted first, so the limit bounds live spans.
+    mutating func allocate(pageCount: UInt, limit: UInt, metadata: inout Metadata) -> UnsafeMutablePointer<Span>? {
+        if committedBytes + pageCount * PageMap.pageSize > limit {
+            decommitFreeSpans(minimumAge: 0)
+        }
+        guard let span = takeCommittedSpan(pageCount: pageCount, metadata: &metadata) else { return nil }
+        if committedBytes > limit {
+            free(span, metadata: &metadata)
+            decommitFreeSpans(minimumAge: 0)
+            return nil
+        }
+        return span
+    }
+
+    private mutating func takeCommittedSpan(pageCount: UInt, metadata: inout Metadata) -> UnsafeMutablePointer<Span>? {
         if let span = takeFreeSpan(atLeast: pageCount) {
             if span.pointee.pageCount > pageCount {
                 guard splitOff(from: span, keeping: pageCount, metadata: &metadata) else {
@@ -156,11 +173,17 @@ struct PageAllocator {
     /// Ages every free span by one collection and returns to the OS the
     /// memory of those free for `decommitAge` collections.
     mutating func ageAndDecommitFreeSpans() {
+        decommitFreeSpans(minimumAge: PageAllocator.decommitAge, aging: true)
+    }
+
+    /// Returns to the OS the memory of free spans at least `minimumAge`
+    /// collections old, after adding one to every age if `aging`.
+    mutating func decommitFreeSpans(minimumAge: UInt32, aging: Bool = false) {
         for listIndex in 0...PageAllocator.exactListCount {
             var cursor = freeLists[listIndex]
             while let span = cursor {
-                span.pointee.freeAge += 1
-                if span.pointee.isCommitted && span.pointee.freeAge >= PageAllocator.decommitAge {
+                if aging { span.pointee.freeAge += 1 }
+                if span.pointee.isCommitted && span.pointee.freeAge >= minimumAge {
                     OS.decommit(span.pointee.start, bytes: span.pointee.bytes)
                     span.pointee.isCommitted = false
                     span.pointee.isZeroed = true

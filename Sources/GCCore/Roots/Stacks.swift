@@ -4,7 +4,7 @@ import _CSwiftGC
 enum Stacks {
     /// Captures the registers with libunwind, then calls `visit(low, high,
     /// context)` for the stack from below the saved registers up to the
-    /// stack base.
+    /// stack base. Frames that `visit` creates lie below `low`.
     static func visitCurrentThread(context: UnsafeMutableRawPointer,
                                    _ visit: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?,
                                                             UnsafeMutableRawPointer?) -> Void) {
