@@ -3,11 +3,12 @@ import _CSwiftGC
 /// One full stop-the-world collection, and the pacing that decides when to
 /// run one.
 ///
-///  1. Flush every thread cache, so live bits say exactly what is allocated.
+///  1. (Threads are stopped; in this version there is only the caller.)
 ///  2. Mark from the roots: uncollectable objects, gc_add_roots ranges, data
 ///     segments from /proc/self/maps (minus our own region), then the
 ///     current thread's registers and stack above the collector's frames.
-///  3. Sweep the bitmaps, free empty spans, rebuild the available lists.
+///  3. Pin the slots thread caches hold, sweep the bitmaps, free empty
+///     spans, rebuild the available lists.
 ///  4. Return memory of long-free spans to the OS; update statistics.
 extension UnsafeMutablePointer where Pointee == CollectorState {
     /// Whether allocating `upcomingBytes` more should first collect.
@@ -41,7 +42,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
 
     private func collect(stackLow: UInt, stackHigh: UInt) {
         let startTime = OS.monotonicNanoseconds()
-        pointee.heap.flushAllCaches()
 
         var marker = Marker(pageMap: pointee.heap.pageMap, stack: pointee.markStack)
         markUncollectableObjects(&marker)
@@ -59,6 +59,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         pointee.markStack = marker.stack
         pointee.markStack.release()
 
+        pointee.heap.pinCachedSlots()
         let swept = pointee.heap.sweep()
         pointee.heap.pages.ageAndDecommitFreeSpans()
         pointee.heap.bytesAllocatedSinceCollection = 0

@@ -1,6 +1,6 @@
 /// Sweeping: after marking, a span's mark bits become its live bits. Spans
 /// with no survivors go back to the page allocator; spans with free slots
-/// go on their class's available list. Works on bitmaps, a word at a time;
+/// go on their class's available list. A span a cache owns is never freed. Works on bitmaps, a word at a time;
 /// it never touches object memory.
 struct SweepResult {
     var liveBytes: UInt = 0
@@ -46,7 +46,7 @@ extension Heap {
                 result.liveBytes += UInt(survivors) * span.pointee.objectSize
                 result.reclaimedBytes += UInt(dead) * span.pointee.objectSize
                 if dead > 0 { span.pointee.isZeroed = false }
-                if survivors == 0 {
+                if survivors == 0 && !span.pointee.isOwnedByCache {
                     span.pointee.next = emptySpans
                     emptySpans = span
                 } else if survivors < span.pointee.objectCount {

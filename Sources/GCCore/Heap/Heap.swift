@@ -17,7 +17,7 @@ struct Heap {
     var paddingBytes: UInt = 1
 
     /// Bytes handed to caches or large objects since the last collection,
-    /// minus bytes returned unused by cache flushes.
+    /// including slots caches have reserved but not yet handed out.
     var bytesAllocatedSinceCollection: UInt = 0
     var totalBytesAllocated: UInt64 = 0
     var totalBytesFreed: UInt64 = 0
@@ -55,7 +55,6 @@ struct Heap {
             entry.pointee.span = span
             entry.pointee.wordIndex = 0
             entry.pointee.objectSize = span.pointee.objectSize
-            entry.pointee.needsZeroing = kind.needsZeroing && !span.pointee.isZeroed
             claimed = entry.claimNextWord()
         }
         let bytes = UInt(claimed) * entry.pointee.objectSize
@@ -119,14 +118,19 @@ struct Heap {
         return cache
     }
 
-    /// Returns every cache's unused slots to their spans.
-    mutating func flushAllCaches() {
+    /// Marks the slots every cache has reserved but not handed out, so the
+    /// sweep keeps them. Caches are left as they are: another thread may be
+    /// stopped in the middle of its lock-free fast path, holding a slot it
+    /// has taken from the mask but not yet returned. Runs between marking
+    /// and sweeping, under the heap lock, so no cache is being refilled.
+    func pinCachedSlots() {
         var cursor = caches
         while let cache = cursor {
             for index in 0..<ThreadCache.entryCount {
-                let returned = (cache.pointee.entriesStorage + index).flush()
-                bytesAllocatedSinceCollection -= returned
-                totalBytesAllocated -= UInt64(returned)
+                let entry = cache.pointee.entriesStorage[index]
+                if let span = entry.span, entry.freeMask != 0 {
+                    span.markBits.words[entry.wordIndex] |= entry.freeMask
+                }
             }
             cursor = cache.pointee.nextCache
         }

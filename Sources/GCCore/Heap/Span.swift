@@ -8,8 +8,8 @@
 ///     offset 256  mark bits, 16 words: bit i set = object i reached this cycle
 ///
 /// Invariants between collections: every mark bit is zero; an object is
-/// allocated exactly when its live bit is set (slots claimed by a thread
-/// cache count as allocated until the cache is flushed).
+/// allocated exactly when its live bit is set (slots reserved by a thread
+/// cache count as allocated).
 struct Span {
     static let descriptorSize: UInt = 384
     static let maximumObjectCount: UInt = 1024

@@ -24,9 +24,8 @@ struct CacheEntry {
 /// The fast path pops the lowest set bit of an entry's free mask: no lock,
 /// no atomic operation. The slow path claims the next word of the owned
 /// span (setting its live bits at once) or takes a new span under the heap
-/// lock. Claimed-but-unused slots go back to the span when the cache is
-/// flushed, which every collection does first, so a slot is never handed
-/// out twice nor lost.
+/// lock. A slot is never handed out twice nor lost: a collection treats each entry's reserved slots as
+/// marked instead of taking them back (see `Heap.pinCachedSlots`).
 struct ThreadCache {
     static let entryCount = ObjectKind.count * SizeClass.count
 
@@ -77,6 +76,8 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
                 pointee.freeMask = free
                 pointee.wordIndex = word
                 pointee.hiddenWordBase = ~span.objectStart(word &* 64).value
+                // Rechecked at every claim: a sweep may have left dead data.
+                pointee.needsZeroing = span.pointee.kind.needsZeroing && !span.pointee.isZeroed
                 return free.nonzeroBitCount
             }
             word += 1
