@@ -64,7 +64,7 @@ $(BUILD)/tests/%.so: Tests/CTests/%.c include/swiftgc.h
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -fPIC -shared $< -o $@
 
-$(BUILD)/tests/%: Tests/CTests/%.c Tests/CTests/check.h $(LIBRARY) include/swiftgc.h
+$(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) include/swiftgc.h
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 

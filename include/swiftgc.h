@@ -14,7 +14,9 @@
  * unless it is registered with gc_add_roots; objects from gc_malloc_atomic.
  *
  * Pointers: a pointer to any byte of an object, or one byte past its end,
- * keeps the object alive. Pointers hidden by arithmetic or XOR do not.
+ * keeps the object alive (every object has one spare byte after its usable
+ * size, so p + size never points into the next object). Pointers hidden by
+ * arithmetic or XOR do not.
  *
  * Threads: this version scans only the stack of the thread that runs the
  * collection. Do not share collected objects across threads that hold them
@@ -24,6 +26,12 @@
  * (freeing a pointer the collector never returned, an interior pointer, or
  * the same pointer twice) prints one line starting with "swiftgc:" on stderr
  * and leaves the heap intact; SWIFTGC_ABORT_ON_ERROR=1 turns it into abort().
+ * A second free is detected only until the slot is allocated again; after
+ * that it frees the new object, as with any allocator. Misuse leaves errno
+ * unchanged.
+ *
+ * Options (SWIFTGC_MAX_HEAP=64M and others) are environment variables read
+ * at the first call; README.md lists them.
  */
 #ifndef SWIFTGC_H
 #define SWIFTGC_H
@@ -35,7 +43,10 @@
 extern "C" {
 #endif
 
-/* Counters returned by gc_get_stats. All sizes are in bytes. */
+/* Counters returned by gc_get_stats. All sizes are in bytes; object sizes
+ * are the rounded-up slot sizes, not the requested sizes. bytes_in_use
+ * changes only when a collection ends. heap_size counts neither metadata nor
+ * memory returned to the OS. */
 struct gc_stats {
     uint64_t heap_size;                 /* memory the heap holds from the OS now (committed spans) */
     uint64_t peak_heap_size;            /* largest heap_size seen */
@@ -80,7 +91,8 @@ void *gc_calloc(size_t count, size_t size);
  * otherwise a new object, and the old one is freed.
  * gc_realloc(NULL, n) is gc_malloc(n). gc_realloc(ptr, 0) frees ptr and
  * returns NULL. If ptr is not the start of a live object, reports misuse and
- * returns NULL. On failure returns NULL with errno = ENOMEM and ptr stays valid. */
+ * returns NULL. On failure returns NULL with errno = ENOMEM and ptr stays
+ * valid. Bytes added to an atomic object are not zeroed. */
 void *gc_realloc(void *ptr, size_t size);
 
 /* Frees an object early, for reuse before the next collection. Optional:
@@ -94,7 +106,8 @@ void gc_free(void *ptr);
 void *gc_base(const void *ptr);
 
 /* Returns the usable size of the live object ptr points into, which is at
- * least the size requested, or 0 if ptr points into no live object. */
+ * least the size requested (at least 15 for gc_malloc(0)), or 0 if ptr
+ * points into no live object. */
 size_t gc_size(const void *ptr);
 
 /* Runs a full collection now, even while collections are disabled. */
@@ -103,8 +116,10 @@ void gc_collect(void);
 /* Adds [start, end) as a root range: every aligned word in it is treated as a
  * possible pointer at each collection. Use it for memory that the collector
  * does not scan, such as blocks from the system malloc. Bounds are rounded
- * inward to word alignment; an empty or reversed range is reported and
- * ignored. Adding the same range twice keeps one copy. */
+ * inward to word alignment; a range that is empty or reversed after rounding
+ * is reported and ignored. Adding the same range twice keeps one copy;
+ * overlapping ranges are kept as given (overlaps are scanned twice, which is
+ * harmless). At most 8192 ranges. */
 void gc_add_roots(void *start, void *end);
 
 /* Removes every root range added with gc_add_roots that lies entirely within
