@@ -17,8 +17,15 @@ let packageDirectory = Context.packageDirectory
 
 var coreSwiftSettings: [SwiftSetting] = []
 var coreLinkerSettings: [LinkerSetting] = [.linkedLibrary("unwind")]
+var shimCSettings: [CSetting] = []
 if isEmbeddedBuild {
+    // Stopping threads with signals and wrapping pthread_create are for the
+    // C library. In the Swift package they hang the test runner at start-up
+    // (libdispatch threads; not yet understood), so there the collector
+    // scans only the collecting thread, as before.
+    shimCSettings += [.define("SWIFTGC_STOP_THE_WORLD")]
     coreSwiftSettings += [
+        .define("SWIFTGC_STOP_THE_WORLD"),
         .enableExperimentalFeature("Embedded"),
         .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector"]),
     ]
@@ -29,6 +36,7 @@ if isEmbeddedBuild {
 
 let shimTarget: Target = .target(
     name: "_CSwiftGC",
+    cSettings: shimCSettings,
     linkerSettings: [.linkedLibrary("unwind"), .linkedLibrary("dl")]
 )
 let coreTarget: Target = .target(

@@ -18,9 +18,12 @@
  * size, so p + size never points into the next object). Pointers hidden by
  * arithmetic or XOR do not.
  *
- * Threads: this version scans only the stack of the thread that runs the
- * collection. Do not share collected objects across threads that hold them
- * only in their own stacks.
+ * Threads: every thread created with pthread_create is registered
+ * automatically (the library wraps pthread_create); a collection stops all
+ * registered threads with a signal and scans their stacks and registers.
+ * Threads created otherwise are registered at their first allocation, or
+ * with gc_register_thread. The main thread's __thread variables and the TLS
+ * of dlopen'ed libraries are not scanned yet.
  *
  * Errors: impossible requests return NULL and set errno to ENOMEM. Misuse
  * (freeing a pointer the collector never returned, an interior pointer, or
@@ -134,6 +137,17 @@ void gc_enable(void);
 
 /* Copies the current counters into *out. */
 void gc_get_stats(struct gc_stats *out);
+
+/* Registers the calling thread, so that collections stop it and scan its
+ * stack. Needed only for threads not created with pthread_create (threads
+ * that allocate are registered at their first allocation anyway).
+ * Registering twice is harmless. */
+void gc_register_thread(void);
+
+/* Unregisters the calling thread; it must not hold the only pointers to
+ * collected objects afterwards. Threads registered automatically are
+ * unregistered when they exit. */
+void gc_unregister_thread(void);
 
 #endif /* SWIFTGC_TYPES_ONLY */
 

@@ -27,7 +27,8 @@ enum Allocation {
         guard let state = CollectorState.shared() else { return outOfMemory() }
         state.lock()
         defer { state.unlock() }
-        guard let cache = state.pointee.heap.currentCache() else { return outOfMemory() }
+        guard let cache = UnsafeMutablePointer<ThreadCache>.current
+                ?? ThreadLifecycle.registerCurrentThread(state)?.pointee.cache else { return outOfMemory() }
         let entry = cache.entry(kind: kind, sizeClass: sizeClass)
         if let object = entry.popSlot() { return object }
         if state.shouldCollect(beforeAllocating: 0) { state.collect() }

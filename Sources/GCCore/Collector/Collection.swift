@@ -3,13 +3,15 @@ import _CSwiftGC
 /// One full stop-the-world collection, and the pacing that decides when to
 /// run one.
 ///
-///  1. (Threads are stopped; in this version there is only the caller.)
+///  1. Stop every other registered thread (StopTheWorld).
 ///  2. Mark from the roots: uncollectable objects, gc_add_roots ranges, data
 ///     segments from /proc/self/maps (minus our own region), then the
-///     current thread's registers and stack above the collector's frames.
+///     current thread's registers and stack above the collector's frames,
+///     then every stopped thread's stack and saved registers.
 ///  3. Pin the slots thread caches hold, sweep the bitmaps, free empty
 ///     spans, rebuild the available lists.
-///  4. Return memory of long-free spans to the OS; update statistics.
+///  4. Restart the threads; return memory of long-free spans to the OS;
+///     update statistics.
 extension UnsafeMutablePointer where Pointee == CollectorState {
     /// Whether allocating `upcomingBytes` more should first collect.
     @inline(__always) func shouldCollect(beforeAllocating upcomingBytes: UInt) -> Bool {
@@ -42,6 +44,10 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
 
     private func collect(stackLow: UInt, stackHigh: UInt) {
         let startTime = OS.monotonicNanoseconds()
+        let current = ThreadLifecycle.registerCurrentThread(self)
+        #if SWIFTGC_STOP_THE_WORLD
+        let epoch = pointee.threads.stopOtherThreads(except: current)
+        #endif
 
         var marker = Marker(pageMap: pointee.heap.pageMap, stack: pointee.markStack)
         markUncollectableObjects(&marker)
@@ -56,17 +62,42 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
+        #if SWIFTGC_STOP_THE_WORLD
+        markOtherThreads(&marker, except: current)
+        #endif
         pointee.markStack = marker.stack
         pointee.markStack.release()
 
         pointee.heap.pinCachedSlots()
         let swept = pointee.heap.sweep()
+        #if SWIFTGC_STOP_THE_WORLD
+        pointee.threads.restartOtherThreads(except: current, epoch: epoch)
+        #endif
         pointee.heap.pages.ageAndDecommitFreeSpans()
         pointee.heap.bytesAllocatedSinceCollection = 0
 
         let pause = OS.monotonicNanoseconds() &- startTime
         pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
                                             pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
+    }
+
+    /// Stacks (from the stack pointer each stopped thread's handler saved,
+    /// which lies below its saved registers) and the arguments of threads
+    /// still starting.
+    private func markOtherThreads(_ marker: inout Marker, except current: UnsafeMutablePointer<ThreadRecord>?) {
+        pointee.threads.forEachOther(than: current) { record in
+            marker.scan(low: record.pointee.suspension.stack_pointer, high: record.pointee.stackBase)
+            marker.drain()
+        }
+        var start = pointee.threads.pendingStarts
+        while let record = start {
+            withUnsafePointer(to: &record.pointee.argument) { argument in
+                let low = UInt(bitPattern: argument)
+                marker.scan(low: low, high: low + 8)
+            }
+            start = record.pointee.next
+        }
+        marker.drain()
     }
 
     private func markUncollectableObjects(_ marker: inout Marker) {

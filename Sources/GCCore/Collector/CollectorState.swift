@@ -9,6 +9,7 @@ struct CollectorState {
     var region: Region
     var heap: Heap
     var roots: RootSet
+    var threads = ThreadRegistry()
     var markStack: MarkStack
     var statistics = Statistics()
     /// gc_disable calls not yet matched by gc_enable.
@@ -73,9 +74,32 @@ extension CollectorState {
             markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
             heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
         if options.isEnabled(.stats) { atexit(printStatisticsAtExit) }
+        #if SWIFTGC_STOP_THE_WORLD
+        if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {
+            reportLine { $0.append("cannot install the suspend and restart signal handlers; check SWIFTGC_SUSPEND_SIGNAL and SWIFTGC_RESTART_SIGNAL") }
+        }
+        _ = swiftgc_create_exit_key(unregisterExitingThread)
+        #endif
+        _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
         collectorState = state
         return state
     }
+}
+
+/// Key destructor for threads registered automatically or by hand.
+private func unregisterExitingThread(_ record: UnsafeMutableRawPointer?) {
+    ThreadLifecycle.threadWillExit()
+}
+
+private func lockBeforeFork() { collectorState?.lock() }
+private func unlockInParentAfterFork() { collectorState?.unlock() }
+
+/// In the child only the forking thread exists: forget the others, then
+/// release the lock it held across fork.
+private func resetInChildAfterFork() {
+    guard let state = collectorState else { return }
+    state.pointee.threads.forgetOtherThreads()
+    state.unlock()
 }
 
 private func printStatisticsAtExit() {

@@ -9,6 +9,10 @@ enum OptionParser {
             guard let value = parseDecimal(text), value >= 1, value <= 100_000 else { return nil }
             return value
         case .boolean: return parseBoolean(text)
+        case .signal:
+            guard let value = parseDecimal(text), value >= 1, value <= 64,
+                  value != 9, value != 19, value != 11, value != 7 else { return nil }
+            return value
         }
     }
 

@@ -11,8 +11,10 @@ enum Option: Int {
     case markStackLimit
     case stats
     case abortOnError
+    case suspendSignal
+    case restartSignal
 
-    static let count = 7
+    static let count = 9
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -37,6 +39,12 @@ enum Option: Int {
         case .abortOnError:
             return OptionDescriptor(name: "SWIFTGC_ABORT_ON_ERROR", kind: .boolean, defaultValue: 0,
                 documentation: "1 makes misuse such as a double free abort the process after its message, instead of continuing.")
+        case .suspendSignal:
+            return OptionDescriptor(name: "SWIFTGC_SUSPEND_SIGNAL", kind: .signal, defaultValue: 30,
+                documentation: "Signal that stops threads for a collection (default SIGPWR, as bdwgc).")
+        case .restartSignal:
+            return OptionDescriptor(name: "SWIFTGC_RESTART_SIGNAL", kind: .signal, defaultValue: 24,
+                documentation: "Signal that restarts stopped threads (default SIGXCPU, as bdwgc).")
         }
     }
 }
@@ -52,6 +60,8 @@ enum OptionKind {
     case count
     /// `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`.
     case boolean
+    /// A signal number from 1 to 64, not SIGKILL, SIGSTOP, SIGSEGV or SIGBUS.
+    case signal
 }
 
 struct OptionDescriptor {
@@ -63,7 +73,8 @@ struct OptionDescriptor {
 
 /// The values of all options, read once at initialisation.
 struct Options {
-    private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+    private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         for index in 0..<Option.count {

@@ -104,9 +104,8 @@ struct Heap {
 
     // MARK: Thread caches
 
-    /// The calling thread's cache, created and registered on first use.
-    mutating func currentCache() -> UnsafeMutablePointer<ThreadCache>? {
-        if let cache = UnsafeMutablePointer<ThreadCache>.current { return cache }
+    /// A new, empty cache in the list every collection visits.
+    mutating func makeCache() -> UnsafeMutablePointer<ThreadCache>? {
         guard let raw = metadata.allocate(bytes: ThreadCache.byteCount) else { return nil }
         let entries = (raw + MemoryLayout<ThreadCache>.stride).alignedUp(toMultipleOf: 64)
             .bindMemory(to: CacheEntry.self, capacity: ThreadCache.entryCount)
@@ -114,7 +113,6 @@ struct Heap {
         let cache = raw.bindMemory(to: ThreadCache.self, capacity: 1)
         cache.initialize(to: ThreadCache(nextCache: caches, entriesStorage: entries))
         caches = cache
-        swiftgc_set_thread_cache(UnsafeMutableRawPointer(cache))
         return cache
     }
 

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <signal.h>
+#include <pthread.h>
 
 #define SWIFTGC_TYPES_ONLY 1
 #include "../../../include/swiftgc.h"
@@ -62,6 +63,9 @@ static inline int swiftgc_atomic_compare_exchange_u32(uint32_t *word, uint32_t e
 static inline void swiftgc_atomic_store_u32(uint32_t *word, uint32_t value) {
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
+static inline uint64_t swiftgc_atomic_load_u64(const uint64_t *word) {
+    return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
 
 /* The word behind the lock that serialises the collector's one-time
  * initialisation (a HeapLock in Swift; zero-initialised, so usable before
@@ -81,6 +85,62 @@ void *swiftgc_current_stack_base(void);
  * the caller's stack from below that saved context up to stack_base. */
 typedef void (*swiftgc_stack_visitor)(void *low, void *high, void *context);
 void swiftgc_visit_stack_with_registers(void *stack_base, swiftgc_stack_visitor visit, void *context);
+
+/* ---- Threads -------------------------------------------------------------
+ * Registration and stop-the-world. The suspend handler is C because it must
+ * save errno and registers and wait in sigsuspend; everything it touches is
+ * below, and it neither allocates nor takes a lock. */
+
+/* What the suspend handler records for one stopped thread. The collector's
+ * ThreadRecord starts with this struct, so the handler can reach it through
+ * the thread's record pointer. */
+typedef struct swiftgc_suspension {
+    uint64_t acknowledged_epoch;   /* the stop epoch this thread has stopped for */
+    uintptr_t stack_pointer;       /* lowest stack address to scan while stopped */
+} swiftgc_suspension;
+
+/* The calling thread's ThreadRecord, or NULL if it is not registered. */
+extern __thread void *swiftgc_thread_record_slot __attribute__((tls_model("initial-exec")));
+static inline void *swiftgc_thread_record(void) { return swiftgc_thread_record_slot; }
+static inline void swiftgc_set_thread_record(void *record) { swiftgc_thread_record_slot = record; }
+
+/* Installs the suspend and restart handlers. Returns 0, or -1 if a signal
+ * number is invalid. */
+int swiftgc_install_stop_signals(int suspend_signal, int restart_signal);
+/* Unblocks the suspend and restart signals in the calling thread. Thread
+ * pools such as libdispatch's block signals in their workers, and a thread
+ * that cannot receive the suspend signal would stall every collection. */
+void swiftgc_accept_stop_signals(void);
+/* Starts a new stop: returns the new epoch, which threads acknowledge. */
+uint64_t swiftgc_begin_stop(void);
+/* Lets threads stopped for epoch and earlier return from their handlers. */
+void swiftgc_release_stop(uint64_t epoch);
+/* Waits up to milliseconds for some thread to acknowledge a stop. */
+void swiftgc_wait_for_acknowledgement(unsigned milliseconds);
+/* pthread_kill with the suspend signal; returns 0 or an error number. */
+int swiftgc_send_suspend(uintptr_t thread);
+/* pthread_kill with the restart signal; returns 0 or an error number. */
+int swiftgc_send_restart(uintptr_t thread);
+
+static inline uintptr_t swiftgc_current_thread(void) { return (uintptr_t)pthread_self(); }
+static inline uintptr_t swiftgc_thread_pointer(void) { return (uintptr_t)__builtin_thread_pointer(); }
+/* Size of the static TLS area below each thread pointer (glibc, x86-64). */
+size_t swiftgc_static_tls_size(void);
+/* Bounds of the calling thread's stack mapping; 0 on success. */
+int swiftgc_current_stack_bounds(uintptr_t *low, uintptr_t *high);
+
+/* pthread_atfork with three void(void) handlers. */
+int swiftgc_at_fork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+/* A pthread key whose destructor runs when an automatically registered
+ * thread exits. Returns 0 on success. */
+int swiftgc_create_exit_key(void (*destructor)(void *));
+void swiftgc_arm_exit_key(void *value);
+
+/* Implemented in Swift (GCCore), called by the pthread_create wrapper. */
+void *swiftgc_thread_start_record_acquire(void *(*start)(void *), void *argument);
+void swiftgc_thread_start_record_release(void *record);
+void swiftgc_thread_did_start(void *record, void *(**start)(void *), void **argument);
+void swiftgc_thread_will_exit(void);
 
 #ifdef __cplusplus
 }

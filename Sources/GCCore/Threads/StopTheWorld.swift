@@ -1,0 +1,63 @@
+import _CSwiftGC
+
+/// Stopping and restarting every registered thread but the collector's.
+///
+/// Each thread gets the suspend signal. Its handler saves its registers on
+/// its own stack, records its stack pointer, acknowledges the stop epoch and
+/// waits in sigsuspend until the epoch is released. A thread blocked in a
+/// system call is interrupted, stops, and resumes the call (SA_RESTART).
+/// Signals that are lost or delayed are sent again every 100 ms.
+extension ThreadRegistry {
+    static let resendIntervalMilliseconds = 100
+
+    /// Stops all registered threads except `current`; returns the epoch.
+    func stopOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?) -> UInt64 {
+        let epoch = swiftgc_begin_stop()
+        forEachOther(than: current) { _ = swiftgc_send_suspend($0.pointee.thread) }
+        var waited = 0
+        var hasWarned = false
+        while true {
+            var waiting = 0
+            forEachOther(than: current) { record in
+                let acknowledged = withUnsafePointer(to: &record.pointee.suspension.acknowledged_epoch) {
+                    swiftgc_atomic_load_u64($0)
+                }
+                if acknowledged != epoch { waiting += 1 }
+            }
+            if waiting == 0 { return epoch }
+            swiftgc_wait_for_acknowledgement(10)
+            waited += 10
+            if waited % ThreadRegistry.resendIntervalMilliseconds == 0 {
+                forEachOther(than: current) { record in
+                    let acknowledged = withUnsafePointer(to: &record.pointee.suspension.acknowledged_epoch) {
+                        swiftgc_atomic_load_u64($0)
+                    }
+                    if acknowledged != epoch { _ = swiftgc_send_suspend(record.pointee.thread) }
+                }
+            }
+            if waited >= 5000 && !hasWarned {
+                hasWarned = true
+                reportLine { message in
+                    message.append("still waiting for ")
+                    message.append(decimal: UInt64(waiting))
+                    message.append(" thread(s) to stop for a collection")
+                }
+            }
+        }
+    }
+
+    /// Lets the threads stopped for `epoch` run again.
+    func restartOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?, epoch: UInt64) {
+        swiftgc_release_stop(epoch)
+        forEachOther(than: current) { _ = swiftgc_send_restart($0.pointee.thread) }
+    }
+
+    func forEachOther(than current: UnsafeMutablePointer<ThreadRecord>?,
+                      _ body: (UnsafeMutablePointer<ThreadRecord>) -> Void) {
+        var cursor = threads
+        while let record = cursor {
+            cursor = record.pointee.next
+            if record != current { body(record) }
+        }
+    }
+}

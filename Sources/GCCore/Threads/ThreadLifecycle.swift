@@ -1,0 +1,54 @@
+import _CSwiftGC
+
+/// Thread start, registration and exit, under the heap lock. Called from
+/// the pthread_create wrapper (C), from gc_register_thread and from the
+/// allocation slow path, which registers a thread on its first allocation.
+enum ThreadLifecycle {
+    /// The calling thread's record, registering it if needed.
+    static func registerCurrentThread(_ state: UnsafeMutablePointer<CollectorState>)
+        -> UnsafeMutablePointer<ThreadRecord>? {
+        state.pointee.threads.registerCurrentThread(heap: &state.pointee.heap)
+    }
+
+    static func startRecord(start: (@convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?)?,
+                            argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+        guard let state = CollectorState.shared() else { return nil }
+        state.lock()
+        defer { state.unlock() }
+        guard let record = state.pointee.threads.acquireStartRecord(metadata: &state.pointee.heap.metadata) else {
+            return nil
+        }
+        record.pointee.start = start
+        record.pointee.argument = argument
+        return UnsafeMutableRawPointer(record)
+    }
+
+    static func releaseStartRecord(_ raw: UnsafeMutableRawPointer) {
+        guard let state = collectorState else { return }
+        state.lock()
+        state.pointee.threads.releaseStartRecord(raw.assumingMemoryBound(to: StartRecord.self))
+        state.unlock()
+    }
+
+    /// The new thread registers, then takes its start routine and argument;
+    /// the argument stays a root until then.
+    static func threadDidStart(_ raw: UnsafeMutableRawPointer,
+                               start: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                               argument: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        guard let state = collectorState else { return }
+        state.lock()
+        _ = registerCurrentThread(state)
+        let record = raw.assumingMemoryBound(to: StartRecord.self)
+        start.pointee = unsafeBitCast(record.pointee.start, to: UnsafeMutableRawPointer?.self)
+        argument.pointee = record.pointee.argument
+        state.pointee.threads.releaseStartRecord(record)
+        state.unlock()
+    }
+
+    static func threadWillExit() {
+        guard let state = collectorState, swiftgc_thread_record() != nil else { return }
+        state.lock()
+        state.pointee.threads.unregisterCurrentThread()
+        state.unlock()
+    }
+}

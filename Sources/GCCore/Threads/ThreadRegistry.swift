@@ -1,0 +1,143 @@
+import _CSwiftGC
+
+/// One registered thread. The suspend handler (C) writes `suspension`,
+/// which must stay the first field.
+struct ThreadRecord {
+    var suspension = swiftgc_suspension()
+    var next: UnsafeMutablePointer<ThreadRecord>? = nil
+    /// pthread_t of the thread.
+    var thread: UInt = 0
+    /// Highest address of its stack; for threads other than the main one,
+    /// the top of the stack mapping, which also holds its static TLS.
+    var stackBase: UInt = 0
+    /// The thread's allocation cache, kept with the record for reuse.
+    var cache: UnsafeMutablePointer<ThreadCache>? = nil
+}
+
+/// A thread being started by the pthread_create wrapper: its start routine
+/// and argument. Until the new thread has registered, the argument may be
+/// the only reference to a collected object, so pending starts are roots.
+struct StartRecord {
+    var start: (@convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?)? = nil
+    var argument: UnsafeMutableRawPointer? = nil
+    var next: UnsafeMutablePointer<StartRecord>? = nil
+}
+
+/// The registered threads, and records kept for reuse so that thread churn
+/// does not grow metadata. Changed only under the heap lock.
+struct ThreadRegistry {
+    var threads: UnsafeMutablePointer<ThreadRecord>? = nil
+    var freeRecords: UnsafeMutablePointer<ThreadRecord>? = nil
+    var pendingStarts: UnsafeMutablePointer<StartRecord>? = nil
+    var freeStarts: UnsafeMutablePointer<StartRecord>? = nil
+    var registeredCount = 0
+
+    mutating func acquireStartRecord(metadata: inout Metadata) -> UnsafeMutablePointer<StartRecord>? {
+        let record: UnsafeMutablePointer<StartRecord>
+        if let reused = freeStarts {
+            freeStarts = reused.pointee.next
+            record = reused
+        } else {
+            guard let raw = metadata.allocate(bytes: UInt(MemoryLayout<StartRecord>.stride), alignment: 16) else {
+                return nil
+            }
+            record = raw.bindMemory(to: StartRecord.self, capacity: 1)
+        }
+        record.initialize(to: StartRecord(next: pendingStarts))
+        pendingStarts = record
+        return record
+    }
+
+    mutating func releaseStartRecord(_ record: UnsafeMutablePointer<StartRecord>) {
+        if pendingStarts == record {
+            pendingStarts = record.pointee.next
+        } else {
+            var cursor = pendingStarts
+            while let current = cursor {
+                if current.pointee.next == record {
+                    current.pointee.next = record.pointee.next
+                    break
+                }
+                cursor = current.pointee.next
+            }
+        }
+        record.pointee = StartRecord(next: freeStarts)
+        freeStarts = record
+    }
+
+    /// Registers the calling thread if it is not yet registered.
+    mutating func registerCurrentThread(heap: inout Heap) -> UnsafeMutablePointer<ThreadRecord>? {
+        if let existing = swiftgc_thread_record() {
+            return existing.assumingMemoryBound(to: ThreadRecord.self)
+        }
+        let record: UnsafeMutablePointer<ThreadRecord>
+        if let reused = freeRecords {
+            freeRecords = reused.pointee.next
+            record = reused
+        } else {
+            guard let raw = heap.metadata.allocate(bytes: UInt(MemoryLayout<ThreadRecord>.stride)) else { return nil }
+            record = raw.bindMemory(to: ThreadRecord.self, capacity: 1)
+            record.initialize(to: ThreadRecord())
+        }
+        if record.pointee.cache == nil {
+            guard let cache = heap.makeCache() else {
+                record.pointee.next = freeRecords
+                freeRecords = record
+                return nil
+            }
+            record.pointee.cache = cache
+        }
+        record.pointee.suspension = swiftgc_suspension()
+        record.pointee.thread = swiftgc_current_thread()
+        record.pointee.stackBase = UInt(bitPattern: swiftgc_current_stack_base())
+        record.pointee.next = threads
+        threads = record
+        registeredCount += 1
+        swiftgc_set_thread_cache(UnsafeMutableRawPointer(record.pointee.cache))
+        swiftgc_set_thread_record(UnsafeMutableRawPointer(record))
+        swiftgc_arm_exit_key(UnsafeMutableRawPointer(record))
+        swiftgc_accept_stop_signals()
+        return record
+    }
+
+    /// Unregisters the calling thread; its cache gives back the slots it
+    /// reserved and stays with the record for the next thread.
+    mutating func unregisterCurrentThread() {
+        guard let raw = swiftgc_thread_record() else { return }
+        let record = raw.assumingMemoryBound(to: ThreadRecord.self)
+        swiftgc_set_thread_record(nil)
+        swiftgc_set_thread_cache(nil)
+        remove(record)
+    }
+
+    /// Removes every thread but the calling one: after fork, only it exists.
+    mutating func forgetOtherThreads() {
+        let current = swiftgc_thread_record()?.assumingMemoryBound(to: ThreadRecord.self)
+        var cursor = threads
+        while let record = cursor {
+            cursor = record.pointee.next
+            if record != current { remove(record) }
+        }
+    }
+
+    private mutating func remove(_ record: UnsafeMutablePointer<ThreadRecord>) {
+        if threads == record {
+            threads = record.pointee.next
+        } else {
+            var cursor = threads
+            while let current = cursor {
+                if current.pointee.next == record {
+                    current.pointee.next = record.pointee.next
+                    break
+                }
+                cursor = current.pointee.next
+            }
+        }
+        if let cache = record.pointee.cache {
+            for index in 0..<ThreadCache.entryCount { _ = (cache.pointee.entriesStorage + index).flush() }
+        }
+        record.pointee.next = freeRecords
+        freeRecords = record
+        registeredCount -= 1
+    }
+}

@@ -1,0 +1,173 @@
+/* Threads: the pthread_create wrapper that registers every new thread, and
+ * the signal handshake that stops and restarts threads for a collection.
+ * The registry and the collection itself are in Swift (GCCore/Threads). */
+#define _GNU_SOURCE
+#include "_CSwiftGC.h"
+
+#include <dlfcn.h>
+#include <semaphore.h>
+#include <libunwind.h>
+
+__thread void *swiftgc_thread_record_slot __attribute__((tls_model("initial-exec")));
+
+/* ---- Stop-the-world handshake ------------------------------------------- */
+
+static int suspend_signal_number;
+static int restart_signal_number;
+static sem_t acknowledgements;
+static uint64_t stop_epoch;     /* incremented by the collector for each stop */
+static uint64_t release_epoch;  /* threads stopped for epochs <= this may go */
+
+__attribute__((noinline)) static void record_stack_pointer(swiftgc_suspension *suspension) {
+    /* This frame lies below the handler's saved registers. */
+    __atomic_store_n(&suspension->stack_pointer, (uintptr_t)__builtin_frame_address(0), __ATOMIC_RELAXED);
+}
+
+static void suspend_handler(int signal_number, siginfo_t *info, void *context) {
+    (void)signal_number; (void)info; (void)context;
+    int saved_errno = errno;
+    swiftgc_suspension *suspension = swiftgc_thread_record_slot;
+    uint64_t epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+    /* Unregistered threads, and repeats of a signal already answered, go on. */
+    if (suspension == NULL || __atomic_load_n(&suspension->acknowledged_epoch, __ATOMIC_ACQUIRE) == epoch) {
+        errno = saved_errno;
+        return;
+    }
+    unw_context_t registers;
+    unw_getcontext(&registers);
+    record_stack_pointer(suspension);
+    __atomic_store_n(&suspension->acknowledged_epoch, epoch, __ATOMIC_RELEASE);
+    sem_post(&acknowledgements);
+
+    sigset_t wait_mask;
+    sigfillset(&wait_mask);
+    sigdelset(&wait_mask, restart_signal_number);
+    while (__atomic_load_n(&release_epoch, __ATOMIC_ACQUIRE) < epoch) {
+        sigsuspend(&wait_mask);
+    }
+    __asm__ volatile("" : : "r"(&registers) : "memory");
+    errno = saved_errno;
+}
+
+static void restart_handler(int signal_number) { (void)signal_number; }
+
+int swiftgc_install_stop_signals(int suspend_signal, int restart_signal) {
+    if (suspend_signal <= 0 || restart_signal <= 0 || suspend_signal >= NSIG || restart_signal >= NSIG
+        || suspend_signal == restart_signal) return -1;
+    suspend_signal_number = suspend_signal;
+    restart_signal_number = restart_signal;
+    sem_init(&acknowledgements, 0, 0);
+
+    struct sigaction suspend_action;
+    memset(&suspend_action, 0, sizeof suspend_action);
+    suspend_action.sa_sigaction = suspend_handler;
+    suspend_action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&suspend_action.sa_mask);   /* nothing interrupts a stopped thread but restart */
+    sigdelset(&suspend_action.sa_mask, SIGSEGV);
+    sigdelset(&suspend_action.sa_mask, SIGBUS);
+    if (sigaction(suspend_signal, &suspend_action, NULL) != 0) return -1;
+
+    struct sigaction restart_action;
+    memset(&restart_action, 0, sizeof restart_action);
+    restart_action.sa_handler = restart_handler;
+    restart_action.sa_flags = SA_RESTART;
+    sigemptyset(&restart_action.sa_mask);
+    if (sigaction(restart_signal, &restart_action, NULL) != 0) return -1;
+    return 0;
+}
+
+void swiftgc_accept_stop_signals(void) {
+    if (suspend_signal_number == 0) return;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, suspend_signal_number);
+    sigaddset(&signals, restart_signal_number);
+    pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
+}
+
+uint64_t swiftgc_begin_stop(void) { return __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL); }
+
+void swiftgc_release_stop(uint64_t epoch) { __atomic_store_n(&release_epoch, epoch, __ATOMIC_RELEASE); }
+
+void swiftgc_wait_for_acknowledgement(unsigned milliseconds) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += (long)milliseconds * 1000000L;
+    while (deadline.tv_nsec >= 1000000000L) { deadline.tv_nsec -= 1000000000L; deadline.tv_sec += 1; }
+    while (sem_timedwait(&acknowledgements, &deadline) != 0 && errno == EINTR) {}
+}
+
+int swiftgc_send_suspend(uintptr_t thread) { return pthread_kill((pthread_t)thread, suspend_signal_number); }
+int swiftgc_send_restart(uintptr_t thread) { return pthread_kill((pthread_t)thread, restart_signal_number); }
+
+/* ---- Thread facts ---------------------------------------------------------- */
+
+extern void _dl_get_tls_static_info(size_t *size, size_t *alignment);
+
+size_t swiftgc_static_tls_size(void) {
+    size_t size = 0, alignment = 0;
+    _dl_get_tls_static_info(&size, &alignment);
+    return size;
+}
+
+int swiftgc_current_stack_bounds(uintptr_t *low, uintptr_t *high) {
+    pthread_attr_t attributes;
+    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return -1;
+    void *address = NULL;
+    size_t size = 0;
+    int result = pthread_attr_getstack(&attributes, &address, &size);
+    pthread_attr_destroy(&attributes);
+    if (result != 0) return -1;
+    *low = (uintptr_t)address;
+    *high = (uintptr_t)address + size;
+    return 0;
+}
+
+int swiftgc_at_fork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+    return pthread_atfork(prepare, parent, child);
+}
+
+static pthread_key_t exit_key;
+
+int swiftgc_create_exit_key(void (*destructor)(void *)) { return pthread_key_create(&exit_key, destructor); }
+void swiftgc_arm_exit_key(void *value) { pthread_setspecific(exit_key, value); }
+
+/* ---- pthread_create ------------------------------------------------------ */
+#ifdef SWIFTGC_STOP_THE_WORLD
+
+typedef int (*pthread_create_function)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+static void unregister_at_exit(void *unused) {
+    (void)unused;
+    swiftgc_thread_will_exit();
+}
+
+static void *start_registered_thread(void *record) {
+    void *(*start)(void *) = NULL;
+    void *argument = NULL;
+    swiftgc_thread_did_start(record, &start, &argument);
+    void *result;
+    pthread_cleanup_push(unregister_at_exit, NULL);
+    result = start(argument);
+    pthread_cleanup_pop(1);
+    return result;
+}
+
+/* Every thread the program creates is registered before its start routine
+ * runs, and unregistered when it returns, calls pthread_exit or is
+ * cancelled. The real pthread_create comes from the next library. */
+int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*start)(void *), void *argument) {
+    static pthread_create_function real_pthread_create;
+    pthread_create_function real = __atomic_load_n(&real_pthread_create, __ATOMIC_ACQUIRE);
+    if (real == NULL) {
+        real = (pthread_create_function)dlsym(RTLD_NEXT, "pthread_create");
+        if (real == NULL) return EAGAIN;
+        __atomic_store_n(&real_pthread_create, real, __ATOMIC_RELEASE);
+    }
+    void *record = swiftgc_thread_start_record_acquire(start, argument);
+    if (record == NULL) return real(thread, attributes, start, argument);
+    int result = real(thread, attributes, start_registered_thread, record);
+    if (result != 0) swiftgc_thread_start_record_release(record);
+    return result;
+}
+#endif /* SWIFTGC_STOP_THE_WORLD */
