@@ -34,7 +34,12 @@ static __thread void *cached_stack_base;
 void *swiftgc_current_stack_base(void) {
     if (cached_stack_base) return cached_stack_base;
     void *base = NULL;
-    if (getpid() == gettid()) {
+    /* __libc_stack_end is the main thread's stack; after fork from another
+     * thread, the only thread is not the main one, so check the frame is
+     * really on that stack. */
+    char *frame = __builtin_frame_address(0);
+    if (getpid() == gettid() && frame < (char *)__libc_stack_end
+        && (char *)__libc_stack_end - frame < (ptrdiff_t)(1 << 30)) {
         base = __libc_stack_end;
     } else {
         /* Note: glibc's pthread_getattr_np may call malloc. The thread

@@ -99,7 +99,7 @@ enum Allocation {
             return nil
         }
         let start = span.objectStart(index)
-        let isLive = span.liveBits.isSet(index)
+        let isLive = span.isAllocated(index)
         if start != address {
             if isLive {
                 Misuse.report(function, address, "pointer is inside an object, not at its start", objectStart: start)

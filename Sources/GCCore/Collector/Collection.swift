@@ -57,7 +57,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             marker.drain()
         }
         let region = pointee.region
-        _ = DataSegments.forEach(buffer: pointee.mapsBuffer, capacity: pointee.mapsBufferCapacity) { low, high in
+        let foundDataSegments = DataSegments.forEach(buffer: pointee.mapsBuffer,
+                                                     capacity: pointee.mapsBufferCapacity) { low, high in
             Self.scanExcluding(region, low: low, high: high, &marker)
         }
         marker.scan(low: stackLow, high: stackHigh)
@@ -68,8 +69,20 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         pointee.markStack = marker.stack
         pointee.markStack.release()
 
-        pointee.heap.pinCachedSlots()
-        let swept = pointee.heap.sweep()
+        let pinnedBytes = pointee.heap.pinCachedSlots()
+        guard foundDataSegments else {
+            // Without the data segments some roots are unknown: sweeping now
+            // could free live objects, so this collection frees nothing.
+            pointee.heap.clearMarks()
+            #if SWIFTGC_STOP_THE_WORLD
+            pointee.threads.restartOtherThreads(except: current, epoch: epoch)
+            #endif
+            pointee.heap.bytesAllocatedSinceCollection = 0
+            reportLine { $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing") }
+            return
+        }
+        var swept = pointee.heap.sweep()
+        swept.liveBytes -= min(swept.liveBytes, pinnedBytes)
         #if SWIFTGC_STOP_THE_WORLD
         pointee.threads.restartOtherThreads(except: current, epoch: epoch)
         #endif

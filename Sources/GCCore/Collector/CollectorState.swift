@@ -41,7 +41,7 @@ extension CollectorState {
         if let state = collectorState { return state }
 
         let options = Options.fromEnvironment()
-        guard let region = Region.reserve(arenaBytes: UInt(options[.reserve])) else {
+        guard let region = Region.reserve(arenaBytes: UInt(min(options[.reserve], 1 << 46))) else {
             reportLine { $0.append("cannot reserve address space for the heap; every allocation will fail") }
             return nil
         }
@@ -61,7 +61,9 @@ extension CollectorState {
                               arenaStart: region.arenaStart, arenaTop: region.arenaStart,
                               arenaEnd: region.arenaStart + region.arenaBytes)
         var markStackCapacity = Int(region.markStackBytes) / MemoryLayout<MarkStack.Entry>.stride
-        if options[.markStackLimit] > 0 { markStackCapacity = min(markStackCapacity, max(4, Int(options[.markStackLimit]))) }
+        if options[.markStackLimit] > 0 {
+            markStackCapacity = min(markStackCapacity, max(4, Int(clamping: options[.markStackLimit])))
+        }
         let markStack = MarkStack(entries: region.markStackStart.pointer!.bindMemory(to: MarkStack.Entry.self,
                                                                                     capacity: markStackCapacity),
                                   capacity: markStackCapacity)

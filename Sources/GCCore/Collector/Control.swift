@@ -12,7 +12,7 @@ enum Control {
     static func addRoots(low: Address, high: Address) {
         let alignedLow = low.alignedUp(to: 8)
         let alignedHigh = high.alignedDown(to: 8)
-        guard alignedLow < alignedHigh else {
+        guard low < high, low <= alignedLow, alignedLow < alignedHigh else {
             Misuse.report("gc_add_roots", low, "empty or reversed range; ignored")
             return
         }

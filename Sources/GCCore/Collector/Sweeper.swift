@@ -8,6 +8,18 @@ struct SweepResult {
 }
 
 extension Heap {
+    /// Clears every mark bit without sweeping, for an abandoned collection.
+    func clearMarks() {
+        let pageMap = pages.pageMap
+        var address = pageMap.arenaStart
+        while address < pageMap.arenaTop {
+            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
+            address = span.pointee.end
+            span.pointee.hasUnscannedMarks = false
+            if span.pointee.state != .free { span.markBits.clearAll(wordCount: Span.bitmapWordCount) }
+        }
+    }
+
     mutating func sweep() -> SweepResult {
         var result = SweepResult()
         clearAvailableLists()

@@ -31,7 +31,7 @@ struct Heap {
     @inline(__always) func object(containing address: Address) -> (span: UnsafeMutablePointer<Span>, index: Int)? {
         guard let span = pages.pageMap.span(containing: address), span.pointee.state != .free else { return nil }
         let index = span.objectIndex(containing: address)
-        guard index < span.pointee.objectCount, span.liveBits.isSet(index) else { return nil }
+        guard index < span.pointee.objectCount, span.isAllocated(index) else { return nil }
         return (span, index)
     }
 
@@ -52,6 +52,7 @@ struct Heap {
             _ = entry.flush()
             guard let span = takeSpan(kind: kind, sizeClass: sizeClass, heapLimit: heapLimit) else { return false }
             span.pointee.isOwnedByCache = true
+            span.pointee.owner = entry
             entry.pointee.span = span
             entry.pointee.wordIndex = 0
             entry.pointee.objectSize = span.pointee.objectSize
@@ -121,17 +122,21 @@ struct Heap {
     /// stopped in the middle of its lock-free fast path, holding a slot it
     /// has taken from the mask but not yet returned. Runs between marking
     /// and sweeping, under the heap lock, so no cache is being refilled.
-    func pinCachedSlots() {
+    /// Returns the bytes pinned, which are not objects in use.
+    func pinCachedSlots() -> UInt {
+        var pinnedBytes: UInt = 0
         var cursor = caches
         while let cache = cursor {
             for index in 0..<ThreadCache.entryCount {
                 let entry = cache.pointee.entriesStorage[index]
                 if let span = entry.span, entry.freeMask != 0 {
                     span.markBits.words[entry.wordIndex] |= entry.freeMask
+                    pinnedBytes += UInt(entry.freeMask.nonzeroBitCount) * entry.objectSize
                 }
             }
             cursor = cache.pointee.nextCache
         }
+        return pinnedBytes
     }
 
     // MARK: Large objects

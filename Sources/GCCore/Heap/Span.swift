@@ -37,6 +37,9 @@ struct Span {
     var isCommitted = false
     /// A thread cache is allocating from this span.
     var isOwnedByCache = false
+    /// The cache entry that owns the span, to tell reserved slots (live bit
+    /// set, not yet handed out) from objects.
+    var owner: UnsafeMutablePointer<CacheEntry>? = nil
     /// On its class's available list.
     var isInAvailableList = false
     /// Marking set a mark bit here without scanning the object (mark stack overflow).
@@ -68,6 +71,17 @@ extension UnsafeMutablePointer where Pointee == Span {
     @inline(__always) func objectIndex(containing address: Address) -> Int {
         let offset = UInt64(address - pointee.start)
         return Int(truncatingIfNeeded: (offset &* pointee.reciprocal) &>> 40)
+    }
+
+    /// Whether object `index` has been handed out: live, and not a slot a
+    /// cache has reserved but not yet returned.
+    func isAllocated(_ index: Int) -> Bool {
+        guard liveBits.isSet(index) else { return false }
+        if let owner = pointee.owner, owner.pointee.wordIndex == index >> 6,
+           owner.pointee.freeMask & (1 << UInt64(index & 63)) != 0 {
+            return false
+        }
+        return true
     }
 
     @inline(__always) func objectStart(_ index: Int) -> Address {

@@ -93,6 +93,7 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
         let unused = pointee.freeMask
         if unused != 0 { span.liveBits.words[pointee.wordIndex] &= ~unused }
         span.pointee.isOwnedByCache = false
+        span.pointee.owner = nil
         let returned = UInt(unused.nonzeroBitCount) &* pointee.objectSize
         pointee = CacheEntry()
         return returned
