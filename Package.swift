@@ -17,15 +17,19 @@ let packageDirectory = Context.packageDirectory
 
 var coreSwiftSettings: [SwiftSetting] = []
 var coreLinkerSettings: [LinkerSetting] = [.linkedLibrary("unwind")]
+// Stop-the-world and the pthread_create wrapper are compiled only with
+// SWIFTGC_STOP_THE_WORLD=1 for now: Tests/CTests/wip_threads.c still loses a
+// live object in about 30% of runs, and in the Swift package the wrapper hung
+// the test runner at start-up. Without it the collector scans only the
+// collecting thread.
+let stopsTheWorld = Context.environment["SWIFTGC_STOP_THE_WORLD"] == "1"
 var shimCSettings: [CSetting] = []
-if isEmbeddedBuild {
-    // Stopping threads with signals and wrapping pthread_create are for the
-    // C library. In the Swift package they hang the test runner at start-up
-    // (libdispatch threads; not yet understood), so there the collector
-    // scans only the collecting thread, as before.
+if isEmbeddedBuild && stopsTheWorld {
     shimCSettings += [.define("SWIFTGC_STOP_THE_WORLD")]
+    coreSwiftSettings += [.define("SWIFTGC_STOP_THE_WORLD")]
+}
+if isEmbeddedBuild {
     coreSwiftSettings += [
-        .define("SWIFTGC_STOP_THE_WORLD"),
         .enableExperimentalFeature("Embedded"),
         .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector"]),
     ]

@@ -18,12 +18,9 @@
  * size, so p + size never points into the next object). Pointers hidden by
  * arithmetic or XOR do not.
  *
- * Threads: every thread created with pthread_create is registered
- * automatically (the library wraps pthread_create); a collection stops all
- * registered threads with a signal and scans their stacks and registers.
- * Threads created otherwise are registered at their first allocation, or
- * with gc_register_thread. The main thread's __thread variables and the TLS
- * of dlopen'ed libraries are not scanned yet.
+ * Threads: not supported yet. A collection scans only the stack of the
+ * thread that runs it; do not hold collected objects only in other threads.
+ * Allocation itself is thread-safe.
  *
  * Errors: impossible requests return NULL and set errno to ENOMEM. Misuse
  * (freeing a pointer the collector never returned, an interior pointer, or
@@ -139,7 +136,8 @@ void gc_enable(void);
 void gc_get_stats(struct gc_stats *out);
 
 /* Registers the calling thread, so that collections stop it and scan its
- * stack. Needed only for threads not created with pthread_create (threads
+ * stack (in builds with SWIFTGC_STOP_THE_WORLD=1; otherwise it only gives
+ * the thread its allocation cache). Needed only for threads not created with pthread_create (threads
  * that allocate are registered at their first allocation anyway).
  * Registering twice is harmless. */
 void gc_register_thread(void);
