@@ -114,12 +114,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
 
     private func markUncollectableObjects(_ marker: inout Marker) {
-        let pageMap = pointee.heap.pageMap
-        var address = pageMap.arenaStart
-        while address < pageMap.arenaTop {
-            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
-            address = span.pointee.end
-            guard span.pointee.state != .free, span.pointee.kind == .uncollectable else { continue }
+        pointee.heap.pageMap.forEachSpan { span in
+            guard span.pointee.state != .free, span.pointee.kind == .uncollectable else { return }
             for index in 0..<span.pointee.objectCount where span.liveBits.isSet(index) {
                 marker.markRoot(span: span, index: index)
             }

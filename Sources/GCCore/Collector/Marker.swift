@@ -107,11 +107,9 @@ struct Marker {
 
     /// Scans the marked objects of every span flagged by an overflow.
     private mutating func rescanOverflowedSpans() {
-        var address = pageMap.arenaStart
-        while address < pageMap.arenaTop {
-            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
-            address = span.pointee.end
-            guard span.pointee.hasUnscannedMarks else { continue }
+        let spans = pageMap
+        spans.forEachSpan { span in
+            guard span.pointee.hasUnscannedMarks else { return }
             span.pointee.hasUnscannedMarks = false
             for index in 0..<span.pointee.objectCount where span.markBits.isSet(index) {
                 let start = span.objectStart(index).value

@@ -10,11 +10,7 @@ struct SweepResult {
 extension Heap {
     /// Clears every mark bit without sweeping, for an abandoned collection.
     func clearMarks() {
-        let pageMap = pages.pageMap
-        var address = pageMap.arenaStart
-        while address < pageMap.arenaTop {
-            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
-            address = span.pointee.end
+        pages.pageMap.forEachSpan { span in
             span.pointee.hasUnscannedMarks = false
             if span.pointee.state != .free { span.markBits.clearAll(wordCount: Span.bitmapWordCount) }
         }
@@ -24,15 +20,12 @@ extension Heap {
         var result = SweepResult()
         clearAvailableLists()
         var emptySpans: UnsafeMutablePointer<Span>? = nil
-        let pageMap = pages.pageMap
-        var address = pageMap.arenaStart
-        while address < pageMap.arenaTop {
-            let span = pageMap.entries[pageMap.pageIndex(address)].unsafelyUnwrapped
-            address = span.pointee.end
+        let spans = pages.pageMap
+        spans.forEachSpan { span in
             span.pointee.hasUnscannedMarks = false
             switch span.pointee.state {
             case .free:
-                continue
+                return
             case .large:
                 if span.markBits.words[0] != 0 {
                     span.markBits.words[0] = 0

@@ -27,6 +27,17 @@ struct PageMap {
         return entries[Int(truncatingIfNeeded: offset &>> PageMap.pageShift)]
     }
 
+    /// Calls `body` with every span, free or not, in address order. `body`
+    /// must not free or merge spans (the sweep defers frees for that reason).
+    @inline(__always) func forEachSpan(_ body: (UnsafeMutablePointer<Span>) -> Void) {
+        var address = arenaStart
+        while address < arenaTop {
+            let span = entries[pageIndex(address)].unsafelyUnwrapped
+            address = span.pointee.end
+            body(span)
+        }
+    }
+
     func setEntries(for span: UnsafeMutablePointer<Span>, to value: UnsafeMutablePointer<Span>?) {
         let first = pageIndex(span.pointee.start)
         for index in first..<(first + Int(span.pointee.pageCount)) { entries[index] = value }
