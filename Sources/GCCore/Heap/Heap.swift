@@ -12,9 +12,6 @@ struct Heap {
     /// linked through `Span.next`.
     var availableSpans: UnsafeMutablePointer<UnsafeMutablePointer<Span>?>
     var caches: UnsafeMutablePointer<ThreadCache>? = nil
-    /// 1 if objects carry an extra byte so that one-past-the-end pointers
-    /// stay inside them.
-    var paddingBytes: UInt = 1
 
     /// Bytes handed to caches or large objects since the last collection,
     /// including slots caches have reserved but not yet handed out.
@@ -35,11 +32,6 @@ struct Heap {
         return (span, index)
     }
 
-    /// Usable bytes of an object of `span`.
-    func usableSize(of span: UnsafeMutablePointer<Span>) -> UInt {
-        span.pointee.objectSize - paddingBytes
-    }
-
     // MARK: Small objects
 
     /// Makes `entry` hold free slots of its class, taking a new span if the
@@ -49,9 +41,8 @@ struct Heap {
                          heapLimit: UInt) -> Bool {
         var claimed = entry.claimNextWord()
         if claimed == 0 {
-            _ = entry.flush()
+            entry.flush()
             guard let span = takeSpan(kind: kind, sizeClass: sizeClass, heapLimit: heapLimit) else { return false }
-            span.pointee.isOwnedByCache = true
             span.pointee.owner = entry
             entry.pointee.span = span
             entry.pointee.wordIndex = 0

@@ -35,10 +35,8 @@ struct Span {
     var isZeroed = true
     /// Some of its pages may hold physical memory (false after decommit).
     var isCommitted = false
-    /// A thread cache is allocating from this span.
-    var isOwnedByCache = false
-    /// The cache entry that owns the span, to tell reserved slots (live bit
-    /// set, not yet handed out) from objects.
+    /// The cache entry allocating from this span, if any; it tells reserved
+    /// slots (live bit set, not yet handed out) from objects.
     var owner: UnsafeMutablePointer<CacheEntry>? = nil
     /// On its class's available list.
     var isInAvailableList = false
@@ -48,6 +46,7 @@ struct Span {
     var freeAge: UInt32 = 0
 
     var bytes: UInt { pageCount &* PageMap.pageSize }
+    var isOwnedByCache: Bool { owner != nil }
     var end: Address { start + bytes }
 }
 
@@ -97,7 +96,7 @@ extension UnsafeMutablePointer where Pointee == Span {
         pointee.objectSize = size
         pointee.reciprocal = Span.reciprocal(of: size)
         pointee.objectCount = Int(pointee.bytes / size)
-        pointee.isOwnedByCache = false
+        pointee.owner = nil
         pointee.isInAvailableList = false
         pointee.hasUnscannedMarks = false
         liveBits.clearAll(wordCount: Span.bitmapWordCount)
@@ -111,7 +110,7 @@ extension UnsafeMutablePointer where Pointee == Span {
         pointee.objectSize = pointee.bytes
         pointee.reciprocal = 0
         pointee.objectCount = 1
-        pointee.isOwnedByCache = false
+        pointee.owner = nil
         pointee.isInAvailableList = false
         pointee.hasUnscannedMarks = false
         liveBits.words[0] = 1

@@ -87,15 +87,11 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
     }
 
     /// Gives unused claimed slots back to the span and drops ownership.
-    /// Returns the bytes that had been counted as allocated but were not.
-    func flush() -> UInt {
-        guard let span = pointee.span else { return 0 }
+    func flush() {
+        guard let span = pointee.span else { return }
         let unused = pointee.freeMask
         if unused != 0 { span.liveBits.words[pointee.wordIndex] &= ~unused }
-        span.pointee.isOwnedByCache = false
         span.pointee.owner = nil
-        let returned = UInt(unused.nonzeroBitCount) &* pointee.objectSize
         pointee = CacheEntry()
-        return returned
     }
 }

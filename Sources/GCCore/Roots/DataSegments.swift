@@ -1,3 +1,5 @@
+import _CSwiftGC
+
 /// Finds the writable data segments (.data and .bss) of the executable and
 /// of every loaded shared library by reading /proc/self/maps, which is read
 /// afresh at each collection so libraries opened later are included.
@@ -60,5 +62,3 @@ struct DataSegments {
         }
     }
 }
-
-import _CSwiftGC

@@ -19,20 +19,14 @@ extension ThreadRegistry {
         while true {
             var waiting = 0
             forEachOther(than: current) { record in
-                let acknowledged = withUnsafePointer(to: &record.pointee.suspension.acknowledged_epoch) {
-                    swiftgc_atomic_load_u64($0)
-                }
-                if acknowledged != epoch { waiting += 1 }
+                if !record.hasStopped(for: epoch) { waiting += 1 }
             }
             if waiting == 0 { return epoch }
             swiftgc_wait_for_acknowledgement(10)
             waited += 10
             if waited % ThreadRegistry.resendIntervalMilliseconds == 0 {
                 forEachOther(than: current) { record in
-                    let acknowledged = withUnsafePointer(to: &record.pointee.suspension.acknowledged_epoch) {
-                        swiftgc_atomic_load_u64($0)
-                    }
-                    if acknowledged != epoch { _ = swiftgc_send_suspend(record.pointee.thread) }
+                    if !record.hasStopped(for: epoch) { _ = swiftgc_send_suspend(record.pointee.thread) }
                 }
             }
             if waited >= 5000 && !hasWarned {
@@ -59,5 +53,12 @@ extension ThreadRegistry {
             cursor = record.pointee.next
             if record != current { body(record) }
         }
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == ThreadRecord {
+    /// Whether the thread's handler has acknowledged stop `epoch`.
+    func hasStopped(for epoch: UInt64) -> Bool {
+        withUnsafePointer(to: &pointee.suspension.acknowledged_epoch) { swiftgc_atomic_load_u64($0) } == epoch
     }
 }

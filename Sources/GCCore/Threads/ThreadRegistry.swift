@@ -1,8 +1,30 @@
 import _CSwiftGC
 
+/// A record in a singly linked list of records in metadata.
+protocol ListLinked {
+    var next: UnsafeMutablePointer<Self>? { get set }
+}
+
+/// Removes `record` from the list starting at `head`, if it is there.
+func unlink<Record: ListLinked>(_ record: UnsafeMutablePointer<Record>,
+                                from head: inout UnsafeMutablePointer<Record>?) {
+    if head == record {
+        head = record.pointee.next
+        return
+    }
+    var cursor = head
+    while let current = cursor {
+        if current.pointee.next == record {
+            current.pointee.next = record.pointee.next
+            return
+        }
+        cursor = current.pointee.next
+    }
+}
+
 /// One registered thread. The suspend handler (C) writes `suspension`,
 /// which must stay the first field.
-struct ThreadRecord {
+struct ThreadRecord: ListLinked {
     var suspension = swiftgc_suspension()
     var next: UnsafeMutablePointer<ThreadRecord>? = nil
     /// pthread_t of the thread.
@@ -17,7 +39,7 @@ struct ThreadRecord {
 /// A thread being started by the pthread_create wrapper: its start routine
 /// and argument. Until the new thread has registered, the argument may be
 /// the only reference to a collected object, so pending starts are roots.
-struct StartRecord {
+struct StartRecord: ListLinked {
     var start: (@convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?)? = nil
     var argument: UnsafeMutableRawPointer? = nil
     var next: UnsafeMutablePointer<StartRecord>? = nil
@@ -49,18 +71,7 @@ struct ThreadRegistry {
     }
 
     mutating func releaseStartRecord(_ record: UnsafeMutablePointer<StartRecord>) {
-        if pendingStarts == record {
-            pendingStarts = record.pointee.next
-        } else {
-            var cursor = pendingStarts
-            while let current = cursor {
-                if current.pointee.next == record {
-                    current.pointee.next = record.pointee.next
-                    break
-                }
-                cursor = current.pointee.next
-            }
-        }
+        unlink(record, from: &pendingStarts)
         record.pointee = StartRecord(next: freeStarts)
         freeStarts = record
     }
@@ -121,20 +132,9 @@ struct ThreadRegistry {
     }
 
     private mutating func remove(_ record: UnsafeMutablePointer<ThreadRecord>) {
-        if threads == record {
-            threads = record.pointee.next
-        } else {
-            var cursor = threads
-            while let current = cursor {
-                if current.pointee.next == record {
-                    current.pointee.next = record.pointee.next
-                    break
-                }
-                cursor = current.pointee.next
-            }
-        }
+        unlink(record, from: &threads)
         if let cache = record.pointee.cache {
-            for index in 0..<ThreadCache.entryCount { _ = (cache.pointee.entriesStorage + index).flush() }
+            for index in 0..<ThreadCache.entryCount { (cache.pointee.entriesStorage + index).flush() }
         }
         record.pointee.next = freeRecords
         freeRecords = record
