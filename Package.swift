@@ -17,16 +17,14 @@ let packageDirectory = Context.packageDirectory
 
 var coreSwiftSettings: [SwiftSetting] = []
 var coreLinkerSettings: [LinkerSetting] = [.linkedLibrary("unwind")]
-// Stop-the-world and the pthread_create wrapper are compiled only with
-// SWIFTGC_STOP_THE_WORLD=1 for now: Tests/CTests/wip_threads.c still loses a
-// live object in about 30% of runs, and in the Swift package the wrapper hung
-// the test runner at start-up. Without it the collector scans only the
-// collecting thread.
-let stopsTheWorld = Context.environment["SWIFTGC_STOP_THE_WORLD"] == "1"
+// The C library interposes pthread_create so that every thread is registered
+// before it runs. The Swift package does not: it is linked into programs whose
+// runtime (Foundation, Dispatch, Swift Testing) creates threads of its own, and
+// there threads register on their first allocation or with
+// GC.registerCurrentThread().
 var shimCSettings: [CSetting] = []
-if isEmbeddedBuild && stopsTheWorld {
-    shimCSettings += [.define("SWIFTGC_STOP_THE_WORLD")]
-    coreSwiftSettings += [.define("SWIFTGC_STOP_THE_WORLD")]
+if isEmbeddedBuild {
+    shimCSettings += [.define("SWIFTGC_INTERPOSE_PTHREAD_CREATE")]
 }
 if isEmbeddedBuild {
     coreSwiftSettings += [

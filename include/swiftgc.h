@@ -136,10 +136,10 @@ void gc_enable(void);
 void gc_get_stats(struct gc_stats *out);
 
 /* Registers the calling thread, so that collections stop it and scan its
- * stack (in builds with SWIFTGC_STOP_THE_WORLD=1; otherwise it only gives
- * the thread its allocation cache). Needed only for threads not created with pthread_create (threads
- * that allocate are registered at their first allocation anyway).
- * Registering twice is harmless. */
+ * registers, stack and thread-local storage. Needed only for threads not
+ * created with pthread_create that hold pointers to collected objects
+ * before their first allocation (a thread is registered at its first
+ * allocation anyway). Registering twice is harmless. */
 void gc_register_thread(void);
 
 /* Unregisters the calling thread; it must not hold the only pointers to

@@ -88,6 +88,21 @@ public enum GC {
         gc_remove_roots(start, end)
     }
 
+    /// Registers the calling thread, so collections stop it and scan its
+    /// stack and registers. A thread is registered at its first allocation
+    /// anyway; call this first on a thread that receives pointers to
+    /// collected objects before it allocates. Corresponds to
+    /// `gc_register_thread`.
+    public static func registerCurrentThread() {
+        gc_register_thread()
+    }
+
+    /// Unregisters the calling thread, which must not hold the only pointers
+    /// to collected objects afterwards. Corresponds to `gc_unregister_thread`.
+    public static func unregisterCurrentThread() {
+        gc_unregister_thread()
+    }
+
     /// Runs `body` with automatic collections disabled (explicit `collect()`
     /// still works). Calls nest. Corresponds to `gc_disable` and `gc_enable`.
     public static func withCollectionsDisabled<Result>(_ body: () throws -> Result) rethrows -> Result {

@@ -133,7 +133,7 @@ int swiftgc_create_exit_key(void (*destructor)(void *)) { return pthread_key_cre
 void swiftgc_arm_exit_key(void *value) { pthread_setspecific(exit_key, value); }
 
 /* ---- pthread_create ------------------------------------------------------ */
-#ifdef SWIFTGC_STOP_THE_WORLD
+#ifdef SWIFTGC_INTERPOSE_PTHREAD_CREATE
 
 typedef int (*pthread_create_function)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
@@ -170,4 +170,4 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*
     if (result != 0) swiftgc_thread_start_record_release(record);
     return result;
 }
-#endif /* SWIFTGC_STOP_THE_WORLD */
+#endif /* SWIFTGC_INTERPOSE_PTHREAD_CREATE */

@@ -1,8 +1,10 @@
 import Testing
 import SwiftGC
 
-/// The collector scans only the collecting thread's stack in this version,
-/// so these tests run one at a time.
+import Dispatch
+
+/// Statistics tests compare counters before and after, so the tests run one
+/// at a time.
 @Suite(.serialized)
 struct GCTests {
     @Test func allocateReturnsZeroedUsableMemory() {
@@ -74,6 +76,43 @@ struct GCTests {
             cursor = UnsafeMutablePointer(bitPattern: node[0])
         }
         #expect(count == 10_000 && intact, "every node of the list should survive with its value")
+    }
+
+    @Test func listsHeldByOtherThreadsSurviveTheirCollections() {
+        // Four Dispatch worker threads (registered at their first allocation)
+        // each build a list held only by their own stack, while the others
+        // force collections.
+        let results = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { results.deallocate() }
+        let address = UInt(bitPattern: results)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            let intactCount = UnsafeMutablePointer<Int>(bitPattern: address)!
+            var intact = 0
+            for round in 0..<5 {
+                var head: UnsafeMutablePointer<Int>? = nil
+                for value in 0..<20_000 {
+                    let node = GC.allocate(Int.self, capacity: 2)
+                    node[0] = Int(bitPattern: head)
+                    node[1] = value &* 7 &+ worker
+                    head = node
+                }
+                if round % 2 == worker % 2 { GC.collect() }
+                churn(megabytes: 4)
+                var expected = 19_999
+                var cursor = head
+                var isIntact = true
+                while let node = cursor {
+                    if node[1] != expected &* 7 &+ worker { isIntact = false }
+                    expected -= 1
+                    cursor = UnsafeMutablePointer(bitPattern: node[0])
+                }
+                if isIntact && expected == -1 { intact += 1 }
+            }
+            intactCount[worker] = intact
+        }
+        for worker in 0..<4 {
+            #expect(results[worker] == 5, "all 5 lists of worker \(worker) should survive intact")
+        }
     }
 
     @Test func disablingPostponesCollections() {

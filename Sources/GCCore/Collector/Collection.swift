@@ -45,9 +45,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     private func collect(stackLow: UInt, stackHigh: UInt) {
         let startTime = OS.monotonicNanoseconds()
         let current = ThreadLifecycle.registerCurrentThread(self)
-        #if SWIFTGC_STOP_THE_WORLD
         let epoch = pointee.threads.stopOtherThreads(except: current)
-        #endif
 
         var marker = Marker(pageMap: pointee.heap.pageMap, stack: pointee.markStack)
         markUncollectableObjects(&marker)
@@ -63,9 +61,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
-        #if SWIFTGC_STOP_THE_WORLD
         markOtherThreads(&marker, except: current)
-        #endif
         pointee.markStack = marker.stack
         pointee.markStack.release()
 
@@ -74,18 +70,14 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             // Without the data segments some roots are unknown: sweeping now
             // could free live objects, so this collection frees nothing.
             pointee.heap.clearMarks()
-            #if SWIFTGC_STOP_THE_WORLD
             pointee.threads.restartOtherThreads(except: current, epoch: epoch)
-            #endif
             pointee.heap.bytesAllocatedSinceCollection = 0
             reportLine { $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing") }
             return
         }
         var swept = pointee.heap.sweep()
         swept.liveBytes -= min(swept.liveBytes, pinnedBytes)
-        #if SWIFTGC_STOP_THE_WORLD
         pointee.threads.restartOtherThreads(except: current, epoch: epoch)
-        #endif
         pointee.heap.pages.ageAndDecommitFreeSpans()
         pointee.heap.bytesAllocatedSinceCollection = 0
 

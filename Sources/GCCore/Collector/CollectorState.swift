@@ -76,12 +76,10 @@ extension CollectorState {
             markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
             heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
         if options.isEnabled(.stats) { atexit(printStatisticsAtExit) }
-        #if SWIFTGC_STOP_THE_WORLD
         if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {
             reportLine { $0.append("cannot install the suspend and restart signal handlers; check SWIFTGC_SUSPEND_SIGNAL and SWIFTGC_RESTART_SIGNAL") }
         }
         _ = swiftgc_create_exit_key(unregisterExitingThread)
-        #endif
         _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
         collectorState = state
         return state

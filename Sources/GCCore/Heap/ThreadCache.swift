@@ -51,11 +51,16 @@ extension UnsafeMutablePointer where Pointee == ThreadCache {
 
 extension UnsafeMutablePointer where Pointee == CacheEntry {
     /// The fast path: a free slot, or nil when the current word is used up.
+    ///
+    /// Order matters against a collection that stops this thread anywhere:
+    /// the address is in a register before the slot leaves the mask, so the
+    /// slot is always either pinned (still in the mask) or a root.
     @inline(__always) func popSlot() -> UnsafeMutableRawPointer? {
         let mask = pointee.freeMask
         if mask == 0 { return nil }
+        let address = swiftgc_materialize(
+            ~pointee.hiddenWordBase &+ UInt(truncatingIfNeeded: mask.trailingZeroBitCount) &* pointee.objectSize)
         pointee.freeMask = mask & (mask &- 1)
-        let address = ~pointee.hiddenWordBase &+ UInt(truncatingIfNeeded: mask.trailingZeroBitCount) &* pointee.objectSize
         let object = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
         if pointee.needsZeroing { memset(object, 0, Int(pointee.objectSize)) }
         return object

@@ -76,6 +76,16 @@ uint32_t *swiftgc_initialization_lock_word(void);
  * object it pushes so the load overlaps with other work. */
 static inline void swiftgc_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/* Returns value, which the compiler must have in a register at this point
+ * and cannot recompute afterwards; no memory access moves across the call.
+ * The allocation fast path computes an object's address with this before it
+ * takes the slot out of the free mask, so a thread stopped between the two
+ * holds the slot either in the mask (pinned) or in a register (a root). */
+static inline uintptr_t swiftgc_materialize(uintptr_t value) {
+    __asm__ volatile("" : "+r"(value) : : "memory");
+    return value;
+}
+
 /* ---- Stacks and registers ------------------------------------------------ */
 /* The highest address of the calling thread's stack (stacks grow down). */
 void *swiftgc_current_stack_base(void);

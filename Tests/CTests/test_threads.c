@@ -1,8 +1,4 @@
-/* Work in progress, not run by make test: build the library with
- * SWIFTGC_STOP_THE_WORLD=1 to try it. About 30% of runs still find a
- * damaged tree or crash (a live object reclaimed under concurrency).
- *
- * Threads: objects held only in other threads' stacks and registers survive
+/* Threads: objects held only in other threads' stacks and registers survive
  * collections forced from several threads; thread churn; fork from a
  * threaded process; a thread registered by hand. */
 #include "check.h"
