@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <semaphore.h>
 #include <libunwind.h>
+#include <malloc.h>
 
 __thread void *swiftgc_thread_record_slot __attribute__((tls_model("initial-exec")));
 
@@ -100,28 +101,69 @@ void swiftgc_wait_for_acknowledgement(unsigned milliseconds) {
 int swiftgc_send_suspend(uintptr_t thread) { return pthread_kill((pthread_t)thread, suspend_signal_number); }
 int swiftgc_send_restart(uintptr_t thread) { return pthread_kill((pthread_t)thread, restart_signal_number); }
 
-/* ---- Thread facts ---------------------------------------------------------- */
+/* ---- Thread-local storage -------------------------------------------------
+ * glibc keeps each thread's static TLS next to its thread descriptor
+ * (struct pthread, the TCB): below the thread pointer on x86-64 (TLS
+ * variant II), above it on AArch64 (variant I). The descriptor's second word
+ * (x86-64) or first word (AArch64) is the DTV: entry 0 holds the generation,
+ * entry -1 the number of entries, and entry i of module i is {block, address
+ * to free}. Blocks of dlopened modules come from malloc; those of modules
+ * loaded at start-up are inside the static area and have no address to free. */
 
 extern void _dl_get_tls_static_info(size_t *size, size_t *alignment);
+/* sizeof(struct pthread), which glibc publishes for libthread_db. */
+extern const uint32_t _thread_db_sizeof_pthread __attribute__((weak));
 
-size_t swiftgc_static_tls_size(void) {
-    size_t size = 0, alignment = 0;
-    _dl_get_tls_static_info(&size, &alignment);
+typedef struct { void *block; void *to_free; } dtv_entry;
+#define TLS_UNALLOCATED ((void *)-1l)
+
+static size_t static_tls_size(void) {
+    static size_t cached;
+    size_t size = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (size == 0) {
+        size_t alignment = 0;
+        _dl_get_tls_static_info(&size, &alignment);
+        __atomic_store_n(&cached, size, __ATOMIC_RELAXED);
+    }
     return size;
 }
 
-int swiftgc_current_stack_bounds(uintptr_t *low, uintptr_t *high) {
-    pthread_attr_t attributes;
-    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return -1;
-    void *address = NULL;
-    size_t size = 0;
-    int result = pthread_attr_getstack(&attributes, &address, &size);
-    pthread_attr_destroy(&attributes);
-    if (result != 0) return -1;
-    *low = (uintptr_t)address;
-    *high = (uintptr_t)address + size;
-    return 0;
+static size_t thread_descriptor_size(void) {
+    return &_thread_db_sizeof_pthread ? _thread_db_sizeof_pthread : 2304;
 }
+
+void swiftgc_visit_thread_storage(uintptr_t thread_pointer, swiftgc_stack_visitor visit, void *context) {
+    if (thread_pointer == 0) return;
+    size_t size = static_tls_size();
+#if defined(__x86_64__)
+    /* The static size includes the descriptor, which starts at the pointer. */
+    uintptr_t low = thread_pointer + thread_descriptor_size() - size;
+    uintptr_t high = thread_pointer + thread_descriptor_size();
+    dtv_entry *dtv = ((dtv_entry **)thread_pointer)[1];
+#elif defined(__aarch64__)
+    uintptr_t low = thread_pointer - thread_descriptor_size();
+    uintptr_t high = thread_pointer + size;
+    dtv_entry *dtv = ((dtv_entry **)thread_pointer)[0];
+#else
+    return;
+#endif
+    if (size > thread_descriptor_size() && size < (64u << 20)) visit((void *)low, (void *)high, context);
+
+    if (dtv == NULL || ((uintptr_t)dtv & 7) != 0) return;
+    size_t count = (size_t)dtv[-1].block;
+    if (count > 1u << 16) return;
+    for (size_t module = 1; module <= count; module++) {
+        void *block = dtv[module].block;
+        char *start = dtv[module].to_free;
+        if (block == TLS_UNALLOCATED || block == NULL || start == NULL || ((uintptr_t)start & 15) != 0) continue;
+        size_t usable = malloc_usable_size(start);
+        if (usable == 0 || usable > (1u << 30)) continue;
+        if ((char *)block < start || (char *)block >= start + usable) continue;
+        visit(block, start + usable, context);
+    }
+}
+
+/* ---- Thread facts ---------------------------------------------------------- */
 
 int swiftgc_at_fork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
     return pthread_atfork(prepare, parent, child);

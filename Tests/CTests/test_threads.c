@@ -78,7 +78,7 @@ int main(void) {
     }
 
     long intact = 0;
-    for (long index = 0; index < 2000; index++) {
+    for (long index = 0; index < 10000; index++) {
         pthread_t thread;
         pthread_attr_t attributes;
         pthread_attr_init(&attributes);
@@ -91,7 +91,7 @@ int main(void) {
         }
         pthread_attr_destroy(&attributes);
     }
-    CHECK(intact == 1000, "all 1000 joined short threads to see their object intact, %ld did", intact);
+    CHECK(intact == 5000, "all 5000 joined short threads to see their object intact, %ld did", intact);
 
     pthread_t helper;
     pthread_create(&helper, NULL, build_and_verify, (void *)1);

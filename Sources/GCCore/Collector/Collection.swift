@@ -87,12 +87,26 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
 
     /// Stacks (from the stack pointer each stopped thread's handler saved,
-    /// which lies below its saved registers) and the arguments of threads
-    /// still starting.
+    /// which lies below its saved registers), thread-local storage, and the
+    /// arguments of threads still starting.
     private func markOtherThreads(_ marker: inout Marker, except current: UnsafeMutablePointer<ThreadRecord>?) {
         pointee.threads.forEachOther(than: current) { record in
             marker.scan(low: record.pointee.suspension.stack_pointer, high: record.pointee.stackBase)
             marker.drain()
+        }
+        // Every registered thread's TLS, the collecting thread's included:
+        // the main thread's static TLS is not in its stack.
+        withUnsafeMutablePointer(to: &marker) { markerPointer in
+            var cursor = pointee.threads.threads
+            while let record = cursor {
+                cursor = record.pointee.next
+                ThreadStorage.visit(threadPointer: record.pointee.threadPointer,
+                                    context: UnsafeMutableRawPointer(markerPointer)) { low, high, context in
+                    let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
+                    marker.pointee.scan(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
+                    marker.pointee.drain()
+                }
+            }
         }
         var start = pointee.threads.pendingStarts
         while let record = start {

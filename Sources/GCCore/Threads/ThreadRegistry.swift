@@ -32,6 +32,8 @@ struct ThreadRecord: ListLinked {
     /// Highest address of its stack; for threads other than the main one,
     /// the top of the stack mapping, which also holds its static TLS.
     var stackBase: UInt = 0
+    /// Its thread pointer, which locates its thread-local storage.
+    var threadPointer: UInt = 0
     /// The thread's allocation cache, kept with the record for reuse.
     var cache: UnsafeMutablePointer<ThreadCache>? = nil
 }
@@ -100,6 +102,7 @@ struct ThreadRegistry {
         }
         record.pointee.suspension = swiftgc_suspension()
         record.pointee.thread = swiftgc_current_thread()
+        record.pointee.threadPointer = swiftgc_thread_pointer()
         record.pointee.stackBase = UInt(bitPattern: swiftgc_current_stack_base())
         record.pointee.next = threads
         threads = record

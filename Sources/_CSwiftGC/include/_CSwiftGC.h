@@ -134,10 +134,15 @@ int swiftgc_send_restart(uintptr_t thread);
 
 static inline uintptr_t swiftgc_current_thread(void) { return (uintptr_t)pthread_self(); }
 static inline uintptr_t swiftgc_thread_pointer(void) { return (uintptr_t)__builtin_thread_pointer(); }
-/* Size of the static TLS area below each thread pointer (glibc, x86-64). */
-size_t swiftgc_static_tls_size(void);
-/* Bounds of the calling thread's stack mapping; 0 on success. */
-int swiftgc_current_stack_bounds(uintptr_t *low, uintptr_t *high);
+
+/* Calls visit(low, high, context) for each range of thread-local storage of
+ * the thread whose thread pointer is thread_pointer: its static TLS block
+ * together with its thread descriptor (which holds the first
+ * pthread_setspecific values), then every TLS block that __tls_get_addr
+ * allocated for a dlopened module. Relies on glibc's layout (x86-64 and
+ * AArch64); values that look inconsistent are skipped, never dereferenced.
+ * The thread must be the caller or stopped. */
+void swiftgc_visit_thread_storage(uintptr_t thread_pointer, swiftgc_stack_visitor visit, void *context);
 
 /* pthread_atfork with three void(void) handlers. */
 int swiftgc_at_fork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
