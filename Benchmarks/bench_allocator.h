@@ -36,6 +36,8 @@
 #if defined(SWIFTGC)
 #include "swiftgc.h"
 #elif defined(BDWGC)
+#define GC_THREADS /* gc.h then routes pthread_create through GC_pthread_create */
+#include <pthread.h>
 #include <gc.h>
 #else
 #include <dlfcn.h>

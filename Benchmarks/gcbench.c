@@ -14,11 +14,17 @@
  *
  * "Dropping" means forgetting the pointer for the collectors and freeing every
  * node for malloc. Build with one of -DSWIFTGC, -DBDWGC or -DMALLOC
- * (see bench_allocator.h). Takes no arguments.
+ * (see bench_allocator.h).
+ *
+ * An optional argument N runs steps 2-4 in N client threads at once, each
+ * with its own long-lived data, after the main thread's stretch tree (the
+ * multi-threaded variant; bdwgc's threads are registered through
+ * GC_pthread_create, which gc.h substitutes under GC_THREADS).
  */
 #include "bench_allocator.h"
 #include "bench_report.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -114,29 +120,16 @@ static double milliseconds_since(double start) {
     return (monotonic_seconds() - start) * 1e3;
 }
 
-int main(void) {
-    double run_start = monotonic_seconds();
-    allocator_start();
-
-    printf("gcbench (%s): stretch tree of depth %d, long-lived tree of depth %d "
-           "and %d doubles, trees of depth %d..%d\n",
-           allocator_name, stretch_tree_depth, long_lived_tree_depth,
-           long_lived_array_length, smallest_tree_depth, largest_tree_depth);
-
+/* Steps 2-4: the long-lived data, the short-lived trees, the final check.
+ * Prints per-depth times when it is the only client. */
+static void *run_client(void *is_only_client) {
     double phase_start = monotonic_seconds();
-    struct node *stretch_tree = make_tree_bottom_up(stretch_tree_depth);
-    drop_tree(stretch_tree);
-    stretch_tree = NULL;
-    printf("stretch tree of depth %d: %.1f ms\n", stretch_tree_depth,
-           milliseconds_since(phase_start));
-
-    phase_start = monotonic_seconds();
     struct node *long_lived_tree = make_tree_top_down(long_lived_tree_depth);
     double *long_lived_array =
         allocate_pointer_free(long_lived_array_length * sizeof(double));
     for (long index = 0; index < long_lived_array_length; index++)
         long_lived_array[index] = array_value(index);
-    printf("long-lived tree and array: %.1f ms\n", milliseconds_since(phase_start));
+    if (is_only_client) printf("long-lived tree and array: %.1f ms\n", milliseconds_since(phase_start));
 
     for (int depth = smallest_tree_depth; depth <= largest_tree_depth; depth += 2) {
         long iterations = 2 * tree_size(stretch_tree_depth) / tree_size(depth);
@@ -151,8 +144,9 @@ int main(void) {
             drop_tree(make_tree_bottom_up(depth));
         double bottom_up_ms = milliseconds_since(phase_start);
 
-        printf("depth %2d: %6ld trees, top-down %7.1f ms, bottom-up %7.1f ms\n",
-               depth, iterations, top_down_ms, bottom_up_ms);
+        if (is_only_client)
+            printf("depth %2d: %6ld trees, top-down %7.1f ms, bottom-up %7.1f ms\n",
+                   depth, iterations, top_down_ms, bottom_up_ms);
     }
 
     if (count_intact_nodes(long_lived_tree, long_lived_tree_depth) !=
@@ -161,10 +155,40 @@ int main(void) {
     for (long index = 0; index < long_lived_array_length; index++)
         if (long_lived_array[index] != array_value(index))
             fail("the long-lived array was overwritten");
-    printf("long-lived tree and array intact\n");
 
     drop_tree(long_lived_tree);
     release_object(long_lived_array);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    double run_start = monotonic_seconds();
+    allocator_start();
+    int client_threads = argc > 1 ? atoi(argv[1]) : 0;
+    if (client_threads < 0 || client_threads > 64) fail("the thread count must be 0..64");
+
+    printf("gcbench (%s): stretch tree of depth %d, long-lived tree of depth %d "
+           "and %d doubles, trees of depth %d..%d, %d client thread(s)\n",
+           allocator_name, stretch_tree_depth, long_lived_tree_depth,
+           long_lived_array_length, smallest_tree_depth, largest_tree_depth, client_threads);
+
+    double phase_start = monotonic_seconds();
+    struct node *stretch_tree = make_tree_bottom_up(stretch_tree_depth);
+    drop_tree(stretch_tree);
+    stretch_tree = NULL;
+    printf("stretch tree of depth %d: %.1f ms\n", stretch_tree_depth,
+           milliseconds_since(phase_start));
+
+    if (client_threads == 0) {
+        run_client((void *)1);
+    } else {
+        pthread_t threads[64];
+        for (int index = 0; index < client_threads; index++)
+            if (pthread_create(&threads[index], NULL, run_client, client_threads == 1 ? (void *)1 : NULL) != 0)
+                fail("pthread_create");
+        for (int index = 0; index < client_threads; index++) pthread_join(threads[index], NULL);
+    }
+    printf("long-lived trees and arrays intact\n");
 
     print_closing_line(monotonic_seconds() - run_start, "");
     return 0;

@@ -17,11 +17,11 @@ runs="${BENCH_RUNS:-3}"
 binarytrees_depth="${BENCH_BINARYTREES_DEPTH:-18}"
 allocfast_count="${BENCH_ALLOCFAST_COUNT:-20000000}"
 allocators="${BENCH_ALLOCATORS:-swiftgc bdwgc glibc jemalloc mimalloc}"
-programs="${BENCH_PROGRAMS:-gcbench binarytrees allocfast}"
+programs="${BENCH_PROGRAMS:-gcbench gcbench-threads1 gcbench-threads2 binarytrees allocfast}"
 run_timeout="${BENCH_TIMEOUT:-600}"
 swiftgc_lib_dir="${BENCH_SWIFTGC_LIB_DIR:-build/lib}"
 compiler="${CC:-cc}"
-compile_flags=(-O2 -std=gnu11 -Wall -Wextra -I include)
+compile_flags=(-O2 -std=gnu11 -Wall -Wextra -pthread -I include)
 
 bench_dir=build/bench
 log_dir="$bench_dir/logs"
@@ -79,8 +79,18 @@ allocator_flags() { # allocator
     esac
 }
 
+# The source a program is built from: gcbench-threadsN is gcbench run with N
+# client threads.
+program_source() { # program
+    case "$1" in
+        gcbench-threads*) echo gcbench ;;
+        *) echo "$1" ;;
+    esac
+}
+
 program_arguments() { # program
     case "$1" in
+        gcbench-threads*) echo "${1#gcbench-threads}" ;;
         binarytrees) echo "$binarytrees_depth" ;;
         allocfast) echo "$allocfast_count" ;;
         *) echo "" ;;
@@ -137,8 +147,9 @@ echo
 
 failures=0
 for program in $programs; do
-    if [[ ! -f "Benchmarks/$program.c" ]]; then
-        note "run.sh: no benchmark Benchmarks/$program.c"
+    source_file="Benchmarks/$(program_source "$program").c"
+    if [[ ! -f "$source_file" ]]; then
+        note "run.sh: no benchmark $source_file"
         exit 2
     fi
     for allocator in "${available_allocators[@]}"; do
@@ -148,7 +159,7 @@ for program in $programs; do
             if [[ "$flag" == -D* ]]; then defines+=("$flag"); else libraries+=("$flag"); fi
         done
         note "building $program-$allocator"
-        "$compiler" "${compile_flags[@]}" "${defines[@]}" "Benchmarks/$program.c" \
+        "$compiler" "${compile_flags[@]}" "${defines[@]}" "$source_file" \
             -o "$bench_dir/$program-$allocator" "${libraries[@]}"
     done
 done
@@ -220,6 +231,7 @@ done
 describe() { # program
     case "$1" in
         gcbench) echo "GCBench: stretch tree 18, long-lived tree 16 + 500,000 doubles, trees 4..16" ;;
+        gcbench-threads*) echo "GCBench steps 2-4 in ${1#gcbench-threads} client thread(s) at once, each with its own long-lived data" ;;
         binarytrees) echo "binary-trees, depth $binarytrees_depth (the Benchmarks Game uses 21)" ;;
         allocfast) echo "allocation fast path, $allocfast_count objects per size, 1024 kept live" ;;
     esac
