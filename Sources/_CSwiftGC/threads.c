@@ -174,10 +174,27 @@ static pthread_key_t exit_key;
 int swiftgc_create_exit_key(void (*destructor)(void *)) { return pthread_key_create(&exit_key, destructor); }
 void swiftgc_arm_exit_key(void *value) { pthread_setspecific(exit_key, value); }
 
-/* ---- pthread_create ------------------------------------------------------ */
+/* ---- pthread_create, pthread_exit, pthread_join, pthread_detach ---------
+ * Every thread the program creates is registered before its start routine
+ * runs, and unregistered when it returns, calls pthread_exit or is
+ * cancelled. Its result stays a root from then until pthread_join or
+ * pthread_detach: in between it lives only in the exited thread's
+ * descriptor, which is no longer scanned. The real functions come from the
+ * next library. */
 #ifdef SWIFTGC_INTERPOSE_PTHREAD_CREATE
 
+#define NEXT_FUNCTION(type, name)                                          \
+    static type real_##name;                                               \
+    type next_##name = __atomic_load_n(&real_##name, __ATOMIC_ACQUIRE);    \
+    if (next_##name == NULL) {                                             \
+        next_##name = (type)dlsym(RTLD_NEXT, #name);                       \
+        __atomic_store_n(&real_##name, next_##name, __ATOMIC_RELEASE);     \
+    }
+
 typedef int (*pthread_create_function)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+typedef void (*pthread_exit_function)(void *);
+typedef int (*pthread_join_function)(pthread_t, void **);
+typedef int (*pthread_detach_function)(pthread_t);
 
 static void unregister_at_exit(void *unused) {
     (void)unused;
@@ -191,25 +208,43 @@ static void *start_registered_thread(void *record) {
     void *result;
     pthread_cleanup_push(unregister_at_exit, NULL);
     result = start(argument);
+    swiftgc_thread_keep_result(result);
     pthread_cleanup_pop(1);
     return result;
 }
 
-/* Every thread the program creates is registered before its start routine
- * runs, and unregistered when it returns, calls pthread_exit or is
- * cancelled. The real pthread_create comes from the next library. */
 int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*start)(void *), void *argument) {
-    static pthread_create_function real_pthread_create;
-    pthread_create_function real = __atomic_load_n(&real_pthread_create, __ATOMIC_ACQUIRE);
-    if (real == NULL) {
-        real = (pthread_create_function)dlsym(RTLD_NEXT, "pthread_create");
-        if (real == NULL) return EAGAIN;
-        __atomic_store_n(&real_pthread_create, real, __ATOMIC_RELEASE);
-    }
-    void *record = swiftgc_thread_start_record_acquire(start, argument);
-    if (record == NULL) return real(thread, attributes, start, argument);
-    int result = real(thread, attributes, start_registered_thread, record);
+    NEXT_FUNCTION(pthread_create_function, pthread_create)
+    if (next_pthread_create == NULL) return EAGAIN;
+    int detach_state = PTHREAD_CREATE_JOINABLE;
+    if (attributes != NULL) pthread_attr_getdetachstate(attributes, &detach_state);
+    void *record = swiftgc_thread_start_record_acquire(start, argument, detach_state == PTHREAD_CREATE_DETACHED);
+    if (record == NULL) return next_pthread_create(thread, attributes, start, argument);
+    int result = next_pthread_create(thread, attributes, start_registered_thread, record);
     if (result != 0) swiftgc_thread_start_record_release(record);
     return result;
+}
+
+void pthread_exit(void *result) {
+    NEXT_FUNCTION(pthread_exit_function, pthread_exit)
+    swiftgc_thread_keep_result(result);
+    next_pthread_exit(result);
+    __builtin_unreachable();
+}
+
+int pthread_join(pthread_t thread, void **result) {
+    NEXT_FUNCTION(pthread_join_function, pthread_join)
+    if (next_pthread_join == NULL) return EINVAL;
+    int status = next_pthread_join(thread, result);
+    if (status == 0) swiftgc_thread_result_taken((uintptr_t)thread, 0);
+    return status;
+}
+
+int pthread_detach(pthread_t thread) {
+    NEXT_FUNCTION(pthread_detach_function, pthread_detach)
+    if (next_pthread_detach == NULL) return EINVAL;
+    int status = next_pthread_detach(thread);
+    if (status == 0) swiftgc_thread_result_taken((uintptr_t)thread, 1);
+    return status;
 }
 #endif /* SWIFTGC_INTERPOSE_PTHREAD_CREATE */

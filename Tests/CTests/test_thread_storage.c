@@ -9,6 +9,10 @@
  * collections run with garbage in between, then every node is checked.
  * For the TLS slots the test then clears the slot and checks the list is
  * reclaimed, which shows that the slot was what kept it.
+ *
+ * Last, a finished thread's result (returned, or passed to pthread_exit)
+ * must stay alive until pthread_join: in between it is held only by the
+ * exited thread's descriptor.
  */
 #include "check.h"
 #include "garbage.h"
@@ -16,6 +20,7 @@
 #include <dlfcn.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +170,38 @@ static void sleeping_thread_stack(void) {
     CHECK(intact, "a list held only by the stack of a thread sleeping in nanosleep() to survive");
 }
 
+/* ---- A finished thread's result, before pthread_join -------------------- */
+
+static volatile pid_t finishing_thread_id;
+
+static void *return_a_list(void *use_pthread_exit) {
+    uintptr_t *hidden = hidden_table_create(NODE_COUNT);
+    node *list = build_list(41, hidden);
+    hidden_table_destroy(hidden, NODE_COUNT);
+    finishing_thread_id = gettid();
+    if (use_pthread_exit) pthread_exit(list);
+    return list;
+}
+
+static void result_before_join(int use_pthread_exit) {
+    finishing_thread_id = 0;
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, return_a_list, use_pthread_exit ? (void *)1 : NULL) == 0,
+          "pthread_create to succeed");
+    /* Wait until the thread has really exited: its /proc entry goes away
+     * when it is gone but not yet joined. */
+    char path[64];
+    struct stat status;
+    while (finishing_thread_id == 0) sched_yield();
+    snprintf(path, sizeof path, "/proc/self/task/%d", (int)finishing_thread_id);
+    while (stat(path, &status) == 0) sched_yield();
+    collect_amid_garbage();
+    void *result = NULL;
+    pthread_join(thread, &result);
+    CHECK(list_is_intact(result, 41), "the result of a finished thread (%s) to survive collections until "
+          "pthread_join", use_pthread_exit ? "pthread_exit" : "returned");
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     char library_path[4096];
@@ -180,5 +217,7 @@ int main(int argc, char **argv) {
     other_thread_tls(0);
     other_thread_tls(1);
     sleeping_thread_stack();
+    result_before_join(0);
+    result_before_join(1);
     return check_finish();
 }

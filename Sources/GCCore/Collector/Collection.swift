@@ -87,8 +87,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
 
     /// Stacks (from the stack pointer each stopped thread's handler saved,
-    /// which lies below its saved registers), thread-local storage, and the
-    /// arguments of threads still starting.
+    /// which lies below its saved registers), thread-local storage, the
+    /// arguments of threads still starting and the results of finished
+    /// threads not yet joined.
     private func markOtherThreads(_ marker: inout Marker, except current: UnsafeMutablePointer<ThreadRecord>?) {
         pointee.threads.forEachOther(than: current) { record in
             marker.scan(low: record.pointee.suspension.stack_pointer, high: record.pointee.stackBase)
@@ -108,15 +109,20 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
                 }
             }
         }
-        var start = pointee.threads.pendingStarts
-        while let record = start {
+        Self.markArguments(of: pointee.threads.pendingStarts, &marker)
+        Self.markArguments(of: pointee.threads.unjoinedResults, &marker)
+        marker.drain()
+    }
+
+    private static func markArguments(of list: UnsafeMutablePointer<StartRecord>?, _ marker: inout Marker) {
+        var cursor = list
+        while let record = cursor {
             withUnsafePointer(to: &record.pointee.argument) { argument in
                 let low = UInt(bitPattern: argument)
                 marker.scan(low: low, high: low + 8)
             }
-            start = record.pointee.next
+            cursor = record.pointee.next
         }
-        marker.drain()
     }
 
     private func markUncollectableObjects(_ marker: inout Marker) {

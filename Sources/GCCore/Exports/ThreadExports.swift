@@ -19,9 +19,10 @@ public func gc_unregister_thread() {
 @_cdecl("swiftgc_thread_start_record_acquire")
 func swiftgc_thread_start_record_acquire(
     _ start: (@convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?)?,
-    _ argument: UnsafeMutableRawPointer?
+    _ argument: UnsafeMutableRawPointer?,
+    _ isDetached: Bool
 ) -> UnsafeMutableRawPointer? {
-    ThreadLifecycle.startRecord(start: start, argument: argument)
+    ThreadLifecycle.startRecord(start: start, argument: argument, isDetached: isDetached)
 }
 
 @_cdecl("swiftgc_thread_start_record_release")
@@ -40,4 +41,14 @@ func swiftgc_thread_did_start(_ record: UnsafeMutableRawPointer?,
 @_cdecl("swiftgc_thread_will_exit")
 func swiftgc_thread_will_exit() {
     ThreadLifecycle.threadWillExit()
+}
+
+@_cdecl("swiftgc_thread_keep_result")
+func swiftgc_thread_keep_result(_ result: UnsafeMutableRawPointer?) {
+    ThreadLifecycle.keepResult(result)
+}
+
+@_cdecl("swiftgc_thread_result_taken")
+func swiftgc_thread_result_taken(_ thread: UInt, _ isDetach: Bool) {
+    ThreadLifecycle.resultTaken(thread: thread, isDetach: isDetach)
 }

@@ -11,7 +11,7 @@ enum ThreadLifecycle {
     }
 
     static func startRecord(start: (@convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?)?,
-                            argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+                            argument: UnsafeMutableRawPointer?, isDetached: Bool) -> UnsafeMutableRawPointer? {
         guard let state = CollectorState.shared() else { return nil }
         state.lock()
         defer { state.unlock() }
@@ -20,6 +20,7 @@ enum ThreadLifecycle {
         }
         record.pointee.start = start
         record.pointee.argument = argument
+        record.pointee.isDetached = isDetached
         return UnsafeMutableRawPointer(record)
     }
 
@@ -37,11 +38,26 @@ enum ThreadLifecycle {
                                argument: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
         guard let state = collectorState else { return }
         state.lock()
-        _ = registerCurrentThread(state)
+        let thread = registerCurrentThread(state)
         let record = raw.assumingMemoryBound(to: StartRecord.self)
+        thread?.pointee.isDetached = record.pointee.isDetached
         start.pointee = unsafeBitCast(record.pointee.start, to: UnsafeMutableRawPointer?.self)
         argument.pointee = record.pointee.argument
         state.pointee.threads.releaseStartRecord(record)
+        state.unlock()
+    }
+
+    static func keepResult(_ result: UnsafeMutableRawPointer?) {
+        guard let state = collectorState else { return }
+        state.lock()
+        state.pointee.threads.keepResult(result, metadata: &state.pointee.heap.metadata)
+        state.unlock()
+    }
+
+    static func resultTaken(thread: UInt, isDetach: Bool) {
+        guard let state = collectorState else { return }
+        state.lock()
+        state.pointee.threads.resultTaken(thread: thread, isDetach: isDetach)
         state.unlock()
     }
 

@@ -34,17 +34,26 @@ struct ThreadRecord: ListLinked {
     var stackBase: UInt = 0
     /// Its thread pointer, which locates its thread-local storage.
     var threadPointer: UInt = 0
+    /// Whether it was created detached or has been detached: then its
+    /// result is not kept when it finishes.
+    var isDetached = false
     /// The thread's allocation cache, kept with the record for reuse.
     var cache: UnsafeMutablePointer<ThreadCache>? = nil
 }
 
-/// A thread being started by the pthread_create wrapper: its start routine
-/// and argument. Until the new thread has registered, the argument may be
-/// the only reference to a collected object, so pending starts are roots.
+/// A word the pthread wrappers hand between threads, which is a root while
+/// the record is on a list:
+/// - a thread being started: its start routine and argument, until the new
+///   thread has registered and taken them;
+/// - a finished joinable thread: its result (in `argument`), until it is
+///   joined or detached.
 struct StartRecord: ListLinked {
     var start: (@convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?)? = nil
     var argument: UnsafeMutableRawPointer? = nil
     var next: UnsafeMutablePointer<StartRecord>? = nil
+    /// pthread_t of the finished thread, for a result.
+    var thread: UInt = 0
+    var isDetached = false
 }
 
 /// The registered threads, and records kept for reuse so that thread churn
@@ -53,10 +62,56 @@ struct ThreadRegistry {
     var threads: UnsafeMutablePointer<ThreadRecord>? = nil
     var freeRecords: UnsafeMutablePointer<ThreadRecord>? = nil
     var pendingStarts: UnsafeMutablePointer<StartRecord>? = nil
+    /// Results of finished threads not yet joined or detached.
+    var unjoinedResults: UnsafeMutablePointer<StartRecord>? = nil
     var freeStarts: UnsafeMutablePointer<StartRecord>? = nil
     var registeredCount = 0
 
     mutating func acquireStartRecord(metadata: inout Metadata) -> UnsafeMutablePointer<StartRecord>? {
+        guard let record = newStartRecord(metadata: &metadata) else { return nil }
+        record.pointee.next = pendingStarts
+        pendingStarts = record
+        return record
+    }
+
+    mutating func releaseStartRecord(_ record: UnsafeMutablePointer<StartRecord>) {
+        unlink(record, from: &pendingStarts)
+        recycle(record)
+    }
+
+    /// Keeps the calling thread's result as a root unless it is detached.
+    mutating func keepResult(_ result: UnsafeMutableRawPointer?, metadata: inout Metadata) {
+        guard let raw = swiftgc_thread_record() else { return }
+        let thread = raw.assumingMemoryBound(to: ThreadRecord.self)
+        guard !thread.pointee.isDetached, result != nil,
+              let record = newStartRecord(metadata: &metadata) else { return }
+        record.pointee.argument = result
+        record.pointee.thread = thread.pointee.thread
+        record.pointee.next = unjoinedResults
+        unjoinedResults = record
+    }
+
+    /// Drops the result kept for `thread`; a detached thread that is still
+    /// running will keep none.
+    mutating func resultTaken(thread: UInt, isDetach: Bool) {
+        if isDetach {
+            var cursor = threads
+            while let record = cursor {
+                if record.pointee.thread == thread { record.pointee.isDetached = true }
+                cursor = record.pointee.next
+            }
+        }
+        var cursor = unjoinedResults
+        while let record = cursor {
+            cursor = record.pointee.next
+            if record.pointee.thread == thread {
+                unlink(record, from: &unjoinedResults)
+                recycle(record)
+            }
+        }
+    }
+
+    private mutating func newStartRecord(metadata: inout Metadata) -> UnsafeMutablePointer<StartRecord>? {
         let record: UnsafeMutablePointer<StartRecord>
         if let reused = freeStarts {
             freeStarts = reused.pointee.next
@@ -67,13 +122,11 @@ struct ThreadRegistry {
             }
             record = raw.bindMemory(to: StartRecord.self, capacity: 1)
         }
-        record.initialize(to: StartRecord(next: pendingStarts))
-        pendingStarts = record
+        record.initialize(to: StartRecord())
         return record
     }
 
-    mutating func releaseStartRecord(_ record: UnsafeMutablePointer<StartRecord>) {
-        unlink(record, from: &pendingStarts)
+    private mutating func recycle(_ record: UnsafeMutablePointer<StartRecord>) {
         record.pointee = StartRecord(next: freeStarts)
         freeStarts = record
     }
@@ -103,6 +156,7 @@ struct ThreadRegistry {
         record.pointee.suspension = swiftgc_suspension()
         record.pointee.thread = swiftgc_current_thread()
         record.pointee.threadPointer = swiftgc_thread_pointer()
+        record.pointee.isDetached = false
         record.pointee.stackBase = UInt(bitPattern: swiftgc_current_stack_base())
         record.pointee.next = threads
         threads = record

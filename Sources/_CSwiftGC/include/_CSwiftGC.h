@@ -152,10 +152,16 @@ int swiftgc_create_exit_key(void (*destructor)(void *));
 void swiftgc_arm_exit_key(void *value);
 
 /* Implemented in Swift (GCCore), called by the pthread_create wrapper. */
-void *swiftgc_thread_start_record_acquire(void *(*start)(void *), void *argument);
+void *swiftgc_thread_start_record_acquire(void *(*start)(void *), void *argument, _Bool is_detached);
 void swiftgc_thread_start_record_release(void *record);
 void swiftgc_thread_did_start(void *record, void *(**start)(void *), void **argument);
 void swiftgc_thread_will_exit(void);
+/* The calling thread is finishing with result; unless it is detached, the
+ * result stays a root until swiftgc_thread_result_taken. */
+void swiftgc_thread_keep_result(void *result);
+/* thread was joined (is_detach 0) or detached (1): its result is no longer
+ * kept, and a detached thread keeps none when it finishes. */
+void swiftgc_thread_result_taken(uintptr_t thread, _Bool is_detach);
 
 #ifdef __cplusplus
 }
