@@ -12,6 +12,8 @@ PREFIX ?= /usr/local
 BUILD := build
 EMBEDDED_SCRATCH := .build-embedded
 LIBRARY := $(BUILD)/lib/libswiftgc.so
+PRELOAD_SCRATCH := .build-preload
+PRELOAD_LIBRARY := $(BUILD)/lib/libswiftgc-preload.so
 LIBRARY_DIRECTORY := $(abspath $(BUILD)/lib)
 CC ?= cc
 C_FLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Iinclude
@@ -22,13 +24,15 @@ BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
+PRELOAD_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCPreload -type f)
 EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/examples/%,$(wildcard c-examples/*.c))
 C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/test_*.c))
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
 .PHONY: all deps bench-deps demo examples test swift-test c-tests check-library bench install uninstall clean
+.PHONY: check-preload-library preload-tests
 
-all: $(LIBRARY)
+all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
 # Installs the Debian packages in $(1) that are not installed yet, saying which.
 define install_packages
@@ -50,6 +54,12 @@ $(LIBRARY): $(CORE_SOURCES) | deps
 	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(EMBEDDED_SCRATCH)
 	@mkdir -p $(BUILD)/lib
 	cp $(EMBEDDED_SCRATCH)/release/libswiftgc.so $@
+
+# The same collector built again with SWIFTGC_PRELOAD, plus the malloc shim.
+$(PRELOAD_LIBRARY): $(PRELOAD_SOURCES) | deps
+	SWIFTGC_EMBEDDED=1 SWIFTGC_PRELOAD=1 swift build -c release --product swiftgc-preload --scratch-path $(PRELOAD_SCRATCH)
+	@mkdir -p $(BUILD)/lib
+	cp $(PRELOAD_SCRATCH)/release/libswiftgc-preload.so $@
 
 $(BUILD)/examples/%: c-examples/%.c $(LIBRARY) include/swiftgc.h
 	@mkdir -p $(BUILD)/examples
@@ -89,6 +99,20 @@ check-library: $(LIBRARY)
 	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^pthread_create$$' || true); \
 	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_* and pthread_create: $$exported"; exit 1; fi; \
 	echo "libswiftgc.so needs only libc and libunwind and exports only gc_* and pthread_create."
+
+# The same for the preload library, whose exports add the malloc family.
+PRELOAD_EXPORTS := malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
+  pvalloc malloc_usable_size __libc_malloc __libc_free __libc_calloc __libc_realloc __libc_memalign \
+  __libc_valloc __libc_pvalloc pthread_create
+check-preload-library: $(PRELOAD_LIBRARY)
+	@needed=$$(readelf -d $(PRELOAD_LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
+	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
+	  echo "libswiftgc-preload.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
+	exported=$$(nm -D --defined-only $(PRELOAD_LIBRARY) | awk '$$2 ~ /^[TDBRVWi]$$/ {print $$3}' | sort -u); \
+	extra=$$(echo "$$exported" | grep -v '^gc_' | grep -vxF $(foreach name,$(PRELOAD_EXPORTS),-e $(name)) || true); \
+	if [ -n "$$extra" ]; then echo "libswiftgc-preload.so exports more than gc_*, pthread_create and the malloc family: $$extra"; exit 1; fi; \
+	for name in $(PRELOAD_EXPORTS); do echo "$$exported" | grep -qx "$$name" || { echo "libswiftgc-preload.so does not export $$name"; exit 1; }; done; \
+	echo "libswiftgc-preload.so needs only libc and libunwind and exports gc_*, pthread_create and the malloc family."
 
 bench: $(LIBRARY) | bench-deps
 	Benchmarks/run.sh

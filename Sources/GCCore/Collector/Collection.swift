@@ -36,6 +36,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// collector that scanned itself would retain the object at the arena
     /// start on every cycle.
     func collect() {
+        #if SWIFTGC_PRELOAD
+        if MallocFamily.replacesCollection(self) { return }
+        #endif
         Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
             state.collect(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
