@@ -1,6 +1,6 @@
 # SwiftGC: build, install, demo, test and bench.
 #
-#   make            the release libswiftgc.so in build/lib
+#   make            the release libswiftgc.so and libswiftgc-preload.so in build/lib
 #   make demo       build it and run c-examples/demo.c
 #   make test       Swift tests, C tests and library checks
 #   make bench      side-by-side benchmarks (see Benchmarks/README.md)
@@ -21,6 +21,8 @@ LINK_SWIFTGC := -L$(BUILD)/lib -lswiftgc -Wl,-rpath,$(LIBRARY_DIRECTORY)
 
 BUILD_PACKAGES := libunwind-dev
 BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
+# Real programs the preload tests run under libswiftgc-preload.so.
+PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
@@ -78,7 +80,24 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 
-test: check-library c-tests swift-test examples
+test: check-library check-preload-library c-tests preload-tests swift-test examples
+
+PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
+  $(BUILD)/preload-tests/planted_bugs
+
+$(BUILD)/preload-tests/%: Tests/PreloadTests/%.c Tests/CTests/check.h
+	@mkdir -p $(BUILD)/preload-tests
+	$(CC) $(C_FLAGS) -Wno-free-nonheap-object -Wno-use-after-free -Wno-alloc-size-larger-than $< -ldl -o $@
+
+$(BUILD)/preload-tests/%: Tests/PreloadTests/%.cpp
+	@mkdir -p $(BUILD)/preload-tests
+	$(CXX) -O1 -g -Wall $< -ldl -o $@
+
+# The malloc family, planted bugs and real programs under the preload, in
+# every mode (Tests/PreloadTests/run.sh).
+preload-tests: $(PRELOAD_LIBRARY) $(PRELOAD_TEST_PROGRAMS)
+	$(call install_packages,$(PRELOAD_TEST_PACKAGES))
+	Tests/PreloadTests/run.sh $(PRELOAD_LIBRARY) $(BUILD)/preload-tests
 
 swift-test: | deps
 	swift test --no-parallel
@@ -117,15 +136,17 @@ check-preload-library: $(PRELOAD_LIBRARY)
 bench: $(LIBRARY) | bench-deps
 	Benchmarks/run.sh
 
-install: $(LIBRARY)
+install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/swiftgc.h $(DESTDIR)$(PREFIX)/include/swiftgc.h
 	install -m 755 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc.so
+	install -m 755 $(PRELOAD_LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/swiftgc.h $(DESTDIR)$(PREFIX)/lib/libswiftgc.so \
+	  $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
 
 clean:
-	rm -rf $(BUILD) $(EMBEDDED_SCRATCH) .build
+	rm -rf $(BUILD) $(EMBEDDED_SCRATCH) $(PRELOAD_SCRATCH) .build

@@ -58,8 +58,13 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             marker.drain()
         }
         let region = pointee.region
+        var anonymousMappingsBelow: Address? = nil
+        #if SWIFTGC_PRELOAD
+        anonymousMappingsBelow = Address(stackLow)
+        #endif
         let foundDataSegments = DataSegments.forEach(buffer: pointee.mapsBuffer,
-                                                     capacity: pointee.mapsBufferCapacity) { low, high in
+                                                     capacity: pointee.mapsBufferCapacity,
+                                                     anonymousMappingsBelow: anonymousMappingsBelow) { low, high in
             Self.scanExcluding(region, low: low, high: high, &marker)
         }
         marker.scan(low: stackLow, high: stackHigh)

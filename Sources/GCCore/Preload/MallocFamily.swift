@@ -28,9 +28,10 @@ enum MallocFamily {
 
     /// Called at the start of every collection; true when the mode replaces
     /// it: malloc mode never collects (its blocks are not scanned, so a
-    /// collection would free live memory).
+    /// collection would free live memory), and leak-check mode reclaims
+    /// nothing (its leak report is not written yet).
     static func replacesCollection(_ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        preloadMode == .malloc
+        preloadMode == .malloc || preloadMode == .leakCheck
     }
 
     // MARK: Allocation
