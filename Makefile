@@ -1,6 +1,6 @@
 # SwiftGC: build, install, demo, test and bench.
 #
-#   make            the release libswiftgc.so in build/lib
+#   make            the release libswiftgc.so and libswiftgc-preload.so in build/lib
 #   make demo       build it and run c-examples/demo.c
 #   make test       Swift tests, C tests and library checks
 #   make bench      side-by-side benchmarks (see Benchmarks/README.md)
@@ -12,6 +12,8 @@ PREFIX ?= /usr/local
 BUILD := build
 EMBEDDED_SCRATCH := .build-embedded
 LIBRARY := $(BUILD)/lib/libswiftgc.so
+PRELOAD_SCRATCH := .build-preload
+PRELOAD_LIBRARY := $(BUILD)/lib/libswiftgc-preload.so
 LIBRARY_DIRECTORY := $(abspath $(BUILD)/lib)
 CC ?= cc
 C_FLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Iinclude
@@ -19,16 +21,20 @@ LINK_SWIFTGC := -L$(BUILD)/lib -lswiftgc -Wl,-rpath,$(LIBRARY_DIRECTORY)
 
 BUILD_PACKAGES := libunwind-dev
 BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
+# Real programs the preload tests run under libswiftgc-preload.so.
+PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
+PRELOAD_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCPreload -type f)
 EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/examples/%,$(wildcard c-examples/*.c))
 C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/test_*.c))
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
 .PHONY: all deps bench-deps demo examples test swift-test c-tests check-library bench install uninstall clean
+.PHONY: check-preload-library preload-tests
 
-all: $(LIBRARY)
+all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
 # Installs the Debian packages in $(1) that are not installed yet, saying which.
 define install_packages
@@ -51,6 +57,12 @@ $(LIBRARY): $(CORE_SOURCES) | deps
 	@mkdir -p $(BUILD)/lib
 	cp $(EMBEDDED_SCRATCH)/release/libswiftgc.so $@
 
+# The same collector built again with SWIFTGC_PRELOAD, plus the malloc shim.
+$(PRELOAD_LIBRARY): $(PRELOAD_SOURCES) | deps
+	SWIFTGC_EMBEDDED=1 SWIFTGC_PRELOAD=1 swift build -c release --product swiftgc-preload --scratch-path $(PRELOAD_SCRATCH)
+	@mkdir -p $(BUILD)/lib
+	cp $(PRELOAD_SCRATCH)/release/libswiftgc-preload.so $@
+
 $(BUILD)/examples/%: c-examples/%.c $(LIBRARY) include/swiftgc.h
 	@mkdir -p $(BUILD)/examples
 	$(CC) $(C_FLAGS) -O2 $< $(LINK_SWIFTGC) -o $@
@@ -68,7 +80,24 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 
-test: check-library c-tests swift-test examples
+test: check-library check-preload-library c-tests preload-tests swift-test examples
+
+PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
+  $(BUILD)/preload-tests/planted_bugs
+
+$(BUILD)/preload-tests/%: Tests/PreloadTests/%.c Tests/CTests/check.h
+	@mkdir -p $(BUILD)/preload-tests
+	$(CC) $(C_FLAGS) -Wno-free-nonheap-object -Wno-use-after-free -Wno-alloc-size-larger-than $< -ldl -o $@
+
+$(BUILD)/preload-tests/%: Tests/PreloadTests/%.cpp
+	@mkdir -p $(BUILD)/preload-tests
+	$(CXX) -O1 -g -Wall $< -ldl -o $@
+
+# The malloc family, planted bugs and real programs under the preload, in
+# every mode (Tests/PreloadTests/run.sh).
+preload-tests: $(PRELOAD_LIBRARY) $(PRELOAD_TEST_PROGRAMS)
+	$(call install_packages,$(PRELOAD_TEST_PACKAGES))
+	Tests/PreloadTests/run.sh $(PRELOAD_LIBRARY) $(BUILD)/preload-tests
 
 swift-test: | deps
 	swift test --no-parallel
@@ -90,18 +119,34 @@ check-library: $(LIBRARY)
 	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_* and the pthread wrappers: $$exported"; exit 1; fi; \
 	echo "libswiftgc.so needs only libc and libunwind and exports only gc_* and the pthread wrappers."
 
+# The same for the preload library, whose exports add the malloc family.
+PRELOAD_EXPORTS := malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
+  pvalloc malloc_usable_size __libc_malloc __libc_free __libc_calloc __libc_realloc __libc_memalign \
+  __libc_valloc __libc_pvalloc pthread_create
+check-preload-library: $(PRELOAD_LIBRARY)
+	@needed=$$(readelf -d $(PRELOAD_LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
+	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
+	  echo "libswiftgc-preload.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
+	exported=$$(nm -D --defined-only $(PRELOAD_LIBRARY) | awk '$$2 ~ /^[TDBRVWi]$$/ {print $$3}' | sort -u); \
+	extra=$$(echo "$$exported" | grep -v '^gc_' | grep -vxF $(foreach name,$(PRELOAD_EXPORTS),-e $(name)) || true); \
+	if [ -n "$$extra" ]; then echo "libswiftgc-preload.so exports more than gc_*, pthread_create and the malloc family: $$extra"; exit 1; fi; \
+	for name in $(PRELOAD_EXPORTS); do echo "$$exported" | grep -qx "$$name" || { echo "libswiftgc-preload.so does not export $$name"; exit 1; }; done; \
+	echo "libswiftgc-preload.so needs only libc and libunwind and exports gc_*, pthread_create and the malloc family."
+
 bench: $(LIBRARY) | bench-deps
 	Benchmarks/run.sh
 
-install: $(LIBRARY)
+install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/swiftgc.h $(DESTDIR)$(PREFIX)/include/swiftgc.h
 	install -m 755 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc.so
+	install -m 755 $(PRELOAD_LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/swiftgc.h $(DESTDIR)$(PREFIX)/lib/libswiftgc.so \
+	  $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
 
 clean:
-	rm -rf $(BUILD) $(EMBEDDED_SCRATCH) .build
+	rm -rf $(BUILD) $(EMBEDDED_SCRATCH) $(PRELOAD_SCRATCH) .build

@@ -13,6 +13,11 @@
 import PackageDescription
 
 let isEmbeddedBuild = Context.environment["SWIFTGC_EMBEDDED"] == "1"
+// SWIFTGC_PRELOAD=1 (with SWIFTGC_EMBEDDED=1, used only by the Makefile)
+// builds `libswiftgc-preload.so` instead: the same collector compiled with
+// SWIFTGC_PRELOAD, plus the C shim that defines malloc, free and the rest of
+// the family. It has its own scratch path and version script.
+let isPreloadBuild = isEmbeddedBuild && Context.environment["SWIFTGC_PRELOAD"] == "1"
 let packageDirectory = Context.packageDirectory
 
 var coreSwiftSettings: [SwiftSetting] = []
@@ -32,8 +37,12 @@ if isEmbeddedBuild {
         .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector"]),
     ]
     coreLinkerSettings += [
-        .unsafeFlags(["-Xlinker", "--version-script=\(packageDirectory)/Sources/GCCore/exports.map"]),
+        .unsafeFlags(["-Xlinker", "--version-script=\(packageDirectory)/Sources/GCCore/"
+                      + (isPreloadBuild ? "preload.map" : "exports.map")]),
     ]
+}
+if isPreloadBuild {
+    coreSwiftSettings += [.define("SWIFTGC_PRELOAD")]
 }
 
 let shimTarget: Target = .target(
@@ -44,13 +53,19 @@ let shimTarget: Target = .target(
 let coreTarget: Target = .target(
     name: "GCCore",
     dependencies: ["_CSwiftGC"],
-    exclude: ["README.md", "exports.map"],
+    exclude: ["README.md", "exports.map", "preload.map"],
     swiftSettings: coreSwiftSettings,
     linkerSettings: coreLinkerSettings
 )
 
 let package: Package
-if isEmbeddedBuild {
+if isPreloadBuild {
+    package = Package(
+        name: "SwiftGC",
+        products: [.library(name: "swiftgc-preload", type: .dynamic, targets: ["GCCore", "_CSwiftGCPreload"])],
+        targets: [shimTarget, coreTarget, .target(name: "_CSwiftGCPreload", dependencies: ["_CSwiftGC"])]
+    )
+} else if isEmbeddedBuild {
     package = Package(
         name: "SwiftGC",
         products: [.library(name: "swiftgc", type: .dynamic, targets: ["GCCore"])],

@@ -8,6 +8,7 @@
 #include <libunwind.h>
 
 __thread void *swiftgc_thread_cache_slot __attribute__((tls_model("initial-exec")));
+__thread unsigned swiftgc_lock_depth_slot __attribute__((tls_model("initial-exec")));
 
 static uint32_t initialization_lock;
 uint32_t *swiftgc_initialization_lock_word(void) { return &initialization_lock; }

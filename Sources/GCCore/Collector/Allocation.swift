@@ -4,15 +4,21 @@ import _CSwiftGC
 /// under the lock), explicit free, realloc and object queries.
 enum Allocation {
     /// Each object gets this many bytes beyond the request, so a pointer one
-    /// past the requested end still points into the object.
+    /// past the requested end still points into the object. The preload
+    /// library has none: malloc promises nothing past the end, and a byte
+    /// more would push every power-of-two request up a class.
+    #if SWIFTGC_PRELOAD
+    static let paddingBytes: UInt = 0
+    #else
     static let paddingBytes: UInt = 1
+    #endif
 
     /// Requests above this fail at once; nothing that large can be reserved.
     static let largestRequest: UInt = 1 << 46
 
     @inline(__always) static func allocate(byteCount: UInt, kind: ObjectKind) -> UnsafeMutableRawPointer? {
         let bytes = byteCount &+ paddingBytes
-        if bytes <= SizeClass.largestObjectSize && bytes > byteCount {
+        if bytes <= SizeClass.largestObjectSize && bytes >= byteCount && bytes != 0 {
             let sizeClass = SizeClass.index(forBytes: bytes)
             if let cache = UnsafeMutablePointer<ThreadCache>.current,
                let object = cache.entry(kind: kind, sizeClass: sizeClass).popSlot() {
@@ -86,7 +92,7 @@ enum Allocation {
 
     /// Finds the live object that starts at `address`, or reports why there
     /// is none. The caller holds the lock.
-    private static func objectStartingAt(_ address: Address, function: StaticString,
+    static func objectStartingAt(_ address: Address, function: StaticString,
                                          _ state: UnsafeMutablePointer<CollectorState>)
         -> (span: UnsafeMutablePointer<Span>, index: Int)? {
         guard let span = state.pointee.heap.pageMap.span(containing: address), span.pointee.state != .free else {

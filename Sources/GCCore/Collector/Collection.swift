@@ -36,6 +36,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// collector that scanned itself would retain the object at the arena
     /// start on every cycle.
     func collect() {
+        #if SWIFTGC_PRELOAD
+        if MallocFamily.replacesCollection(self) { return }
+        #endif
         Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
             state.collect(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
@@ -55,8 +58,13 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             marker.drain()
         }
         let region = pointee.region
+        var anonymousMappingsBelow: Address? = nil
+        #if SWIFTGC_PRELOAD
+        anonymousMappingsBelow = Address(stackLow)
+        #endif
         let foundDataSegments = DataSegments.forEach(buffer: pointee.mapsBuffer,
-                                                     capacity: pointee.mapsBufferCapacity) { low, high in
+                                                     capacity: pointee.mapsBufferCapacity,
+                                                     anonymousMappingsBelow: anonymousMappingsBelow) { low, high in
             Self.scanExcluding(region, low: low, high: high, &marker)
         }
         marker.scan(low: stackLow, high: stackHigh)

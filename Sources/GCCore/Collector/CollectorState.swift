@@ -81,6 +81,9 @@ extension CollectorState {
         }
         _ = swiftgc_create_exit_key(unregisterExitingThread)
         _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
+        #if SWIFTGC_PRELOAD
+        MallocFamily.configure(state)
+        #endif
         collectorState = state
         return state
     }

@@ -13,7 +13,18 @@ enum OptionParser {
             guard let value = parseDecimal(text), value >= 1, value <= 64,
                   value != 9, value != 19, value != 11, value != 7 else { return nil }
             return value
+        case .mode: return parseMode(text)
         }
+    }
+
+    /// One of the names of `PreloadMode`, exactly.
+    static func parseMode(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        if equals(text, "malloc") { return UInt64(PreloadMode.malloc.rawValue) }
+        if equals(text, "collect") { return UInt64(PreloadMode.collect.rawValue) }
+        if equals(text, "ignore-free") { return UInt64(PreloadMode.ignoreFree.rawValue) }
+        if equals(text, "leak-check") { return UInt64(PreloadMode.leakCheck.rawValue) }
+        if equals(text, "safe-free") { return UInt64(PreloadMode.safeFree.rawValue) }
+        return nil
     }
 
     /// Digits only, no sign, no overflow.

@@ -13,8 +13,10 @@ enum Option: Int {
     case abortOnError
     case suspendSignal
     case restartSignal
+    case mode
+    case leakExitCode
 
-    static let count = 9
+    static let count = 11
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -43,11 +45,26 @@ enum Option: Int {
             return OptionDescriptor(name: "SWIFTGC_SUSPEND_SIGNAL", kind: .signal, defaultValue: 30,
                 documentation: "Signal that stops threads for a collection (default SIGPWR, as bdwgc).")
         case .restartSignal:
-            return OptionDescriptor(name: "SWIFTGC_RESTART_SIGNAL", kind: .signal, defaultValue: 24,
-                documentation: "Signal that restarts stopped threads (default SIGXCPU, as bdwgc).")
+            return OptionDescriptor(name: "SWIFTGC_RESTART_SIGNAL", kind: .signal, defaultValue: defaultRestartSignal,
+                documentation: "Signal that restarts stopped threads (default SIGXCPU, as bdwgc; 63 in the preload library).")
+        case .mode:
+            return OptionDescriptor(name: "SWIFTGC_MODE", kind: .mode, defaultValue: 0,
+                documentation: "What libswiftgc-preload.so does with malloc memory: malloc, collect, ignore-free, leak-check or safe-free.")
+        case .leakExitCode:
+            return OptionDescriptor(name: "SWIFTGC_LEAK_EXIT_CODE", kind: .count, defaultValue: 23,
+                documentation: "Exit status of a program whose leak-check report found leaks; 0 keeps the program's own status.")
         }
     }
 }
+
+/// SIGXCPU, as bdwgc. The preload library runs programs that were not
+/// written for a collector, and some handle SIGXCPU themselves (xz exits on
+/// it), so it takes a real-time signal programs rarely use.
+#if SWIFTGC_PRELOAD
+private let defaultRestartSignal: UInt64 = 63
+#else
+private let defaultRestartSignal: UInt64 = 24
+#endif
 
 /// How an option's value is written.
 enum OptionKind {
@@ -62,6 +79,8 @@ enum OptionKind {
     case boolean
     /// A signal number from 1 to 64, not SIGKILL, SIGSTOP, SIGSEGV or SIGBUS.
     case signal
+    /// A preload mode name (see `PreloadMode`), stored as its raw value.
+    case mode
 }
 
 struct OptionDescriptor {
@@ -73,8 +92,9 @@ struct OptionDescriptor {
 
 /// The values of all options, read once at initialisation.
 struct Options {
-    private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                         UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         for index in 0..<Option.count {

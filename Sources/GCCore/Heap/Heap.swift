@@ -41,7 +41,7 @@ struct Heap {
                          heapLimit: UInt) -> Bool {
         var claimed = entry.claimNextWord()
         if claimed == 0 {
-            entry.flush()
+            flushKeepingFreeSlots(entry)
             guard let span = takeSpan(kind: kind, sizeClass: sizeClass, heapLimit: heapLimit) else { return false }
             span.pointee.owner = entry
             entry.pointee.span = span
@@ -79,6 +79,21 @@ struct Heap {
         span.pointee.next = availableSpans[listIndex]
         availableSpans[listIndex] = span
         span.pointee.isInAvailableList = true
+    }
+
+    /// Drops a cache entry's span and, if explicit frees left free slots in
+    /// it, makes it available: without collections (the preload library's
+    /// malloc mode) nothing else would find those slots again.
+    mutating func flushKeepingFreeSlots(_ entry: UnsafeMutablePointer<CacheEntry>) {
+        let span = entry.pointee.span
+        entry.flush()
+        guard let span, span.pointee.state == .small else { return }
+        let wordCount = (span.pointee.objectCount + 63) / 64
+        for word in 0..<wordCount
+            where ~span.liveBits.words[word] & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount) != 0 {
+            makeAvailable(span)
+            return
+        }
     }
 
     /// Empties every available list; sweeping rebuilds them.

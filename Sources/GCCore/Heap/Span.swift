@@ -44,6 +44,9 @@ struct Span {
     var hasUnscannedMarks = false
     /// Collections this free span has stayed free through.
     var freeAge: UInt32 = 0
+    /// For a large object aligned beyond the page size (memalign in the
+    /// preload library): bytes from `start` to the address handed out.
+    var userOffset: UInt = 0
 
     var bytes: UInt { pageCount &* PageMap.pageSize }
     var isOwnedByCache: Bool { owner != nil }
@@ -110,6 +113,7 @@ extension UnsafeMutablePointer where Pointee == Span {
         pointee.objectSize = pointee.bytes
         pointee.reciprocal = 0
         pointee.objectCount = 1
+        pointee.userOffset = 0
         pointee.owner = nil
         pointee.isInAvailableList = false
         pointee.hasUnscannedMarks = false

@@ -11,7 +11,12 @@ import _CSwiftGC
 struct DataSegments {
     /// Reads the maps through `buffer` and calls `visit` with each root
     /// range. Returns false if /proc/self/maps could not be read.
+    ///
+    /// With `anonymousMappingsBelow` set (the preload library outside
+    /// malloc mode), also visits the mappings `AnonymousMappings` makes
+    /// roots; the address is the collecting thread's stack pointer.
     static func forEach(buffer: UnsafeMutablePointer<UInt8>, capacity: Int,
+                        anonymousMappingsBelow collectorStackPointer: Address? = nil,
                         _ visit: (Address, Address) -> Void) -> Bool {
         let descriptor = OS.openForReading("/proc/self/maps")
         if descriptor < 0 { return false }
@@ -29,7 +34,13 @@ struct DataSegments {
                 if buffer[index] == 10 {
                     let line = UnsafeBufferPointer(start: buffer + lineStart, count: index - lineStart)
                     if let mapping = MapsParser.parse(line: line) {
-                        classify(mapping, previousDataEnd: &previousDataEnd, visit)
+                        if let collectorStackPointer,
+                           AnonymousMappings.isRoot(mapping, collectorStackPointer: collectorStackPointer) {
+                            visit(mapping.start, mapping.end)
+                            previousDataEnd = .null
+                        } else {
+                            classify(mapping, previousDataEnd: &previousDataEnd, visit)
+                        }
                     }
                     lineStart = index + 1
                 }

@@ -12,6 +12,9 @@ struct HeapLock {
 
 extension UnsafeMutablePointer where Pointee == HeapLock {
     func lock() {
+        #if SWIFTGC_PRELOAD
+        swiftgc_set_lock_depth(swiftgc_lock_depth() &+ 1)
+        #endif
         let word = UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self)
         if swiftgc_atomic_compare_exchange_u32(word, 0, 1) != 0 { return }
         // Contended: spin briefly, then sleep on the futex.
@@ -28,5 +31,8 @@ extension UnsafeMutablePointer where Pointee == HeapLock {
         if swiftgc_atomic_exchange_u32(word, 0) == 2 {
             swiftgc_futex_wake(word, 1)
         }
+        #if SWIFTGC_PRELOAD
+        swiftgc_set_lock_depth(swiftgc_lock_depth() &- 1)
+        #endif
     }
 }

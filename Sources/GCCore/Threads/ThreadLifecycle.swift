@@ -64,6 +64,11 @@ enum ThreadLifecycle {
     static func threadWillExit() {
         guard let state = collectorState, swiftgc_thread_record() != nil else { return }
         state.lock()
+        if let cache = UnsafeMutablePointer<ThreadCache>.current {
+            for index in 0..<ThreadCache.entryCount {
+                state.pointee.heap.flushKeepingFreeSlots(cache.pointee.entriesStorage + index)
+            }
+        }
         state.pointee.threads.unregisterCurrentThread()
         state.unlock()
     }

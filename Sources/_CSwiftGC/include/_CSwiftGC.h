@@ -163,6 +163,25 @@ void swiftgc_thread_keep_result(void *result);
  * kept, and a detached thread keeps none when it finishes. */
 void swiftgc_thread_result_taken(uintptr_t thread, _Bool is_detach);
 
+/* ---- Preload (libswiftgc-preload.so) --------------------------------------
+ * How many heap locks the calling thread holds. While it is not zero, libc
+ * functions the collector calls (pthread_getattr_np, atexit, ...) may call
+ * malloc, which is then ours: such allocations come from a bootstrap arena
+ * instead of re-entering the heap. */
+extern __thread unsigned swiftgc_lock_depth_slot __attribute__((tls_model("initial-exec")));
+static inline unsigned swiftgc_lock_depth(void) { return swiftgc_lock_depth_slot; }
+static inline void swiftgc_set_lock_depth(unsigned depth) { swiftgc_lock_depth_slot = depth; }
+
+static inline uint64_t swiftgc_atomic_fetch_add_u64(uint64_t *word, uint64_t value) {
+    return __atomic_fetch_add(word, value, __ATOMIC_ACQ_REL);
+}
+static inline uint64_t swiftgc_atomic_fetch_or_u64(uint64_t *word, uint64_t value) {
+    return __atomic_fetch_or(word, value, __ATOMIC_ACQ_REL);
+}
+static inline uint64_t swiftgc_atomic_fetch_and_u64(uint64_t *word, uint64_t value) {
+    return __atomic_fetch_and(word, value, __ATOMIC_ACQ_REL);
+}
+
 #ifdef __cplusplus
 }
 #endif

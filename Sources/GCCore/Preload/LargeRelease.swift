@@ -1,0 +1,22 @@
+/// Bytes of large objects freed in malloc mode since free spans were last
+/// returned to the OS.
+nonisolated(unsafe) var largeBytesFreedSinceRelease: UInt = 0
+
+/// Returns the memory of freed large objects to the OS in malloc mode, where
+/// no collection ages free spans. Releasing at every free would make each
+/// reuse of a large block page-fault; never releasing would keep a peak's
+/// memory forever. So free spans are decommitted once the large bytes freed
+/// since the last release pass 1/16 of the committed heap (at least 2 MiB),
+/// which bounds the memory held free to about that fraction.
+enum LargeRelease {
+    static let minimumThreshold: UInt = 2 << 20
+
+    /// Called under the heap lock after a large object was freed.
+    static func noteFreed(bytes: UInt, _ state: UnsafeMutablePointer<CollectorState>) {
+        largeBytesFreedSinceRelease += bytes
+        let threshold = max(minimumThreshold, state.pointee.heap.pages.committedBytes / 16)
+        guard largeBytesFreedSinceRelease >= threshold else { return }
+        state.pointee.heap.pages.decommitFreeSpans(minimumAge: 0)
+        largeBytesFreedSinceRelease = 0
+    }
+}
