@@ -25,6 +25,7 @@ enum Allocation {
 
     @inline(never) static func allocateSmallSlowly(sizeClass: Int, kind: ObjectKind) -> UnsafeMutableRawPointer? {
         guard let state = CollectorState.shared() else { return outOfMemory() }
+        defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
         guard let cache = UnsafeMutablePointer<ThreadCache>.current
@@ -45,6 +46,7 @@ enum Allocation {
         guard byteCount <= largestRequest, let state = CollectorState.shared() else { return outOfMemory() }
         let bytes = byteCount + paddingBytes
         guard bytes <= state.pointee.heapLimit, bytes <= state.pointee.region.arenaBytes else { return outOfMemory() }
+        defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
         if state.shouldCollect(beforeAllocating: bytes) { state.collect() }
@@ -124,6 +126,7 @@ enum Allocation {
         state.lock()
         defer { state.unlock() }
         guard let (span, index) = objectStartingAt(address, function: "gc_free", state) else { return }
+        state.forgetFinalizer(ofFreedObject: address)
         state.pointee.heap.free(span, index: index)
     }
 
