@@ -19,6 +19,8 @@ LINK_SWIFTGC := -L$(BUILD)/lib -lswiftgc -Wl,-rpath,$(LIBRARY_DIRECTORY)
 
 BUILD_PACKAGES := libunwind-dev
 BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
+# bdwgc itself, for the reference runs of the bdwgc compatibility tests.
+BOEHM_TEST_PACKAGES := libgc-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
@@ -26,7 +28,7 @@ EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/examples/%,$(wildcard c-examples/
 C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/test_*.c))
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
-.PHONY: all deps bench-deps demo examples test swift-test c-tests check-library bench install uninstall clean
+.PHONY: all deps bench-deps boehm-test-deps demo examples test swift-test c-tests boehm-tests check-library bench install uninstall clean
 
 all: $(LIBRARY)
 
@@ -45,6 +47,9 @@ deps:
 
 bench-deps: deps
 	$(call install_packages,$(BENCH_PACKAGES))
+
+boehm-test-deps: deps
+	$(call install_packages,$(BOEHM_TEST_PACKAGES))
 
 $(LIBRARY): $(CORE_SOURCES) | deps
 	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(EMBEDDED_SCRATCH)
@@ -68,7 +73,28 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 
-test: check-library c-tests swift-test examples
+test: check-library c-tests boehm-tests swift-test examples
+
+# bdwgc compatibility: one program written against gc.h, built with our
+# headers (-lswiftgc) and with Debian's (-lgc). The -lgc binary runs on bdwgc
+# for the reference output, then on SwiftGC through LD_PRELOAD; all three
+# outputs must be identical, and the preloaded run must really use SwiftGC.
+BOEHM_PROGRAM := Tests/BoehmTests/bdwgc_program.c
+$(BUILD)/boehm/on_swiftgc: $(BOEHM_PROGRAM) $(LIBRARY) $(wildcard include/boehm/*.h include/boehm/gc/*.h)
+	@mkdir -p $(BUILD)/boehm
+	$(CC) $(C_FLAGS) -Iinclude/boehm $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
+
+$(BUILD)/boehm/on_bdwgc: $(BOEHM_PROGRAM) | boehm-test-deps
+	@mkdir -p $(BUILD)/boehm
+	$(CC) $(filter-out -Iinclude,$(C_FLAGS)) $< -lgc -ldl -lpthread -o $@
+
+boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc
+	@cd $(BUILD)/boehm && \
+	EXPECT_COLLECTOR=bdwgc ./on_bdwgc > bdwgc.out && \
+	EXPECT_COLLECTOR=swiftgc ./on_swiftgc > swiftgc.out && \
+	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so EXPECT_COLLECTOR=swiftgc ./on_bdwgc > preload.out && \
+	diff -u bdwgc.out swiftgc.out && diff -u bdwgc.out preload.out && \
+	echo "bdwgc program: same output on bdwgc, with SwiftGC's gc.h, and on SwiftGC via LD_PRELOAD."
 
 swift-test: | deps
 	swift test --no-parallel
@@ -81,14 +107,14 @@ c-tests: $(C_TESTS) $(C_TEST_LIBRARIES)
 	echo "All $(words $(C_TESTS)) C test programs passed."
 
 # The library must need only libc (with its dynamic loader) and libunwind,
-# and export only the C API.
+# and export only the C API and the bdwgc compatibility layer.
 check-library: $(LIBRARY)
 	@needed=$$(readelf -d $(LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
 	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
 	  echo "libswiftgc.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
-	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^pthread_create$$' || true); \
-	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_* and pthread_create: $$exported"; exit 1; fi; \
-	echo "libswiftgc.so needs only libc and libunwind and exports only gc_* and pthread_create."
+	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^GC_' -e '^pthread_create$$' || true); \
+	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_*, GC_* and pthread_create: $$exported"; exit 1; fi; \
+	echo "libswiftgc.so needs only libc and libunwind and exports only gc_*, GC_* (bdwgc layer) and pthread_create."
 
 bench: $(LIBRARY) | bench-deps
 	Benchmarks/run.sh
@@ -98,10 +124,15 @@ install: $(LIBRARY)
 	install -m 644 include/swiftgc.h $(DESTDIR)$(PREFIX)/include/swiftgc.h
 	install -m 755 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
+	install -d $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc
+	install -m 644 include/boehm/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc.h
+	install -m 644 include/boehm/gc/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/gc.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/swiftgc.h $(DESTDIR)$(PREFIX)/lib/libswiftgc.so \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/swiftgc-boehm
 
 clean:
 	rm -rf $(BUILD) $(EMBEDDED_SCRATCH) .build

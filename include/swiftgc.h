@@ -174,6 +174,19 @@ void gc_register_thread(void);
  * unregistered when they exit. */
 void gc_unregister_thread(void);
 
+/* Sets the heap limit in bytes, as SWIFTGC_MAX_HEAP does; 0 means no limit.
+ * A limit below the current heap does not shrink it; allocations beyond the
+ * limit fail after a collection. */
+void gc_set_max_heap_size(size_t bytes);
+
+/* Returns 1 while automatic collections are disabled (gc_disable), else 0. */
+int gc_is_disabled(void);
+
+/* The signals that stop and restart threads for a collection
+ * (SWIFTGC_SUSPEND_SIGNAL, SWIFTGC_RESTART_SIGNAL). */
+int gc_get_suspend_signal(void);
+int gc_get_restart_signal(void);
+
 /* ---- Finalizers ----------------------------------------------------------
  * A finalizer runs once, after the collection that finds its object
  * unreachable, and it receives the object: the object survives that
