@@ -126,7 +126,8 @@ install: $(LIBRARY)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
 	install -d $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc
 	install -m 644 include/boehm/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc.h
-	install -m 644 include/boehm/gc/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/gc.h
+	install -m 644 include/boehm/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_typed.h
+	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 
 uninstall:

@@ -74,6 +74,9 @@ typedef void (*gc_finalizer)(void *object, void *data);
 #define SWIFTGC_NOT_FOUND 4    /* the link was not registered */
 #define SWIFTGC_INVALID (-1)   /* NULL or misaligned link */
 
+/* A type descriptor for gc_malloc_typed; see gc_make_descriptor. */
+typedef uintptr_t gc_descriptor;
+
 /* Orders for gc_register_finalizer_with_order. */
 enum gc_finalization_order {
     /* Objects reachable from a finalizable object are finalized after it
@@ -186,6 +189,26 @@ int gc_is_disabled(void);
  * (SWIFTGC_SUSPEND_SIGNAL, SWIFTGC_RESTART_SIGNAL). */
 int gc_get_suspend_signal(void);
 int gc_get_restart_signal(void);
+
+/* ---- Typed allocation ----------------------------------------------------
+ * Objects scanned only at the words a bitmap marks as pointers: the other
+ * words (numbers, hashes, hidden pointers) never retain anything. */
+
+/* Makes a descriptor from word_count bits of bitmap: bit i (bit i % 64 of
+ * bitmap[i / 64]) set means word i of the object may hold a pointer.
+ * Descriptors are never freed; make each one once. Returns 0 (every word
+ * is a pointer) if memory for a long bitmap cannot be found. */
+gc_descriptor gc_make_descriptor(const uintptr_t *bitmap, size_t word_count);
+
+/* Allocates size bytes, zeroed, scanned only at the descriptor's pointer
+ * words; words past the bitmap's length are never scanned. A descriptor
+ * with no pointer bits gives gc_malloc_atomic memory (not zeroed).
+ * gc_realloc of a typed object returns an object scanned everywhere. */
+void *gc_malloc_typed(size_t size, gc_descriptor descriptor);
+
+/* Allocates count elements of element_size bytes, zeroed; the descriptor
+ * describes one element and applies to each. NULL with ENOMEM on overflow. */
+void *gc_calloc_typed(size_t count, size_t element_size, gc_descriptor descriptor);
 
 /* ---- Finalizers ----------------------------------------------------------
  * A finalizer runs once, after the collection that finds its object

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
+#include "../../include/boehm/gc/gc_typed.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -112,6 +113,20 @@ BOEHM_EXPORT void *GC_malloc_many(size_t size) {
         list = object;
     }
     return out_of_memory(list, size);
+}
+
+/* ---- Typed allocation ---- */
+BOEHM_EXPORT GC_descr GC_make_descriptor(const GC_word *bitmap, size_t word_count) {
+    return gc_make_descriptor((const uintptr_t *)bitmap, word_count);
+}
+BOEHM_EXPORT void *GC_malloc_explicitly_typed(size_t size, GC_descr descriptor) {
+    return out_of_memory(gc_malloc_typed(size, descriptor), size);
+}
+BOEHM_EXPORT void *GC_malloc_explicitly_typed_ignore_off_page(size_t size, GC_descr descriptor) {
+    return GC_malloc_explicitly_typed(size, descriptor);
+}
+BOEHM_EXPORT void *GC_calloc_explicitly_typed(size_t count, size_t element_size, GC_descr descriptor) {
+    return out_of_memory(gc_calloc_typed(count, element_size, descriptor), count * element_size);
 }
 
 /* ---- Queries ---- */

@@ -13,6 +13,7 @@
  */
 #define GC_THREADS 1
 #include <gc.h>
+#include <gc/gc_typed.h>
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -96,6 +97,26 @@ __attribute__((noinline)) static void link_targets(void **links, void **keep) {
     }
 }
 
+struct typed_pair {
+    void *pointer;
+    GC_word number;
+};
+
+/* Pointer words keep their targets; number words hold the only copies of
+ * other objects' addresses. Weak links in atomic memory tell which died
+ * (bdwgc's GC_base answers for free slots too, so it cannot tell). */
+__attribute__((noinline)) static void fill_typed(struct typed_pair *pairs, void **links) {
+    for (int index = 0; index < object_count; index++) {
+        pairs[index].pointer = GC_MALLOC(32);
+        void *unreferenced = GC_MALLOC(32);
+        pairs[index].number = (GC_word)unreferenced;
+        links[2 * index] = pairs[index].pointer;
+        links[2 * index + 1] = unreferenced;
+        GC_GENERAL_REGISTER_DISAPPEARING_LINK(&links[2 * index], pairs[index].pointer);
+        GC_GENERAL_REGISTER_DISAPPEARING_LINK(&links[2 * index + 1], unreferenced);
+    }
+}
+
 static void *thread_body(void *argument) {
     struct node *list = make_list((long)(intptr_t)argument);
     collect();
@@ -164,6 +185,21 @@ int main(void) {
     }
     printf("links to live objects kept: %s, links to dead objects mostly cleared: %s\n",
            yes_no(kept == object_count / 2), yes_no(cleared >= object_count / 2 * 8 / 10));
+
+    GC_word bitmap[GC_BITMAP_SIZE(struct typed_pair)] = {0};
+    GC_set_bit(bitmap, GC_WORD_OFFSET(struct typed_pair, pointer));
+    GC_descr descriptor = GC_make_descriptor(bitmap, GC_WORD_LEN(struct typed_pair));
+    struct typed_pair *typed = GC_calloc_explicitly_typed(object_count, sizeof *typed, descriptor);
+    void **typed_links = GC_MALLOC_ATOMIC(2 * object_count * sizeof(void *));
+    fill_typed(typed, typed_links);
+    for (int round = 0; round < 2; round++) collect();
+    int pointers_alive = 0, numbers_reclaimed = 0;
+    for (int index = 0; index < object_count; index++) {
+        pointers_alive += typed_links[2 * index] == typed[index].pointer;
+        numbers_reclaimed += typed_links[2 * index + 1] == NULL;
+    }
+    printf("typed: pointer words keep targets: %s, number words mostly do not: %s\n",
+           yes_no(pointers_alive == object_count), yes_no(numbers_reclaimed >= object_count * 8 / 10));
 
     pthread_t thread;
     void *result = NULL;

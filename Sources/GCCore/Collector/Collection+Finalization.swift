@@ -46,7 +46,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             let end = start &+ span.pointee.objectSize
             switch FinalizationOrder(rawValue: slot.pointee.third) ?? .topological {
             case .topological:
-                marker.scan(low: start, high: end)
+                marker.scanContents(span: span, index: index)
+            case .ignoringSelf where span.pointee.kind == .typed:
+                marker.scanContents(span: span, index: index) // self-pointers count here
             case .ignoringSelf:
                 var cursor = start
                 while cursor < end {
