@@ -20,7 +20,7 @@ LINK_SWIFTGC := -L$(BUILD)/lib -lswiftgc -Wl,-rpath,$(LIBRARY_DIRECTORY)
 BUILD_PACKAGES := libunwind-dev
 BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
 # bdwgc itself, for the reference runs of the bdwgc compatibility tests.
-BOEHM_TEST_PACKAGES := libgc-dev
+BOEHM_TEST_PACKAGES := libgc-dev w3m mmv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
@@ -88,13 +88,29 @@ $(BUILD)/boehm/on_bdwgc: $(BOEHM_PROGRAM) | boehm-test-deps
 	@mkdir -p $(BUILD)/boehm
 	$(CC) $(filter-out -Iinclude,$(C_FLAGS)) $< -lgc -ldl -lpthread -o $@
 
-boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc
+boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
 	@cd $(BUILD)/boehm && \
 	EXPECT_COLLECTOR=bdwgc ./on_bdwgc > bdwgc.out && \
 	EXPECT_COLLECTOR=swiftgc ./on_swiftgc > swiftgc.out && \
 	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so EXPECT_COLLECTOR=swiftgc ./on_bdwgc > preload.out && \
 	diff -u bdwgc.out swiftgc.out && diff -u bdwgc.out preload.out && \
 	echo "bdwgc program: same output on bdwgc, with SwiftGC's gc.h, and on SwiftGC via LD_PRELOAD."
+	@Tests/BoehmTests/generate_page.sh > $(BUILD)/boehm/page.html && \
+	w3m -dump -cols 100 $(BUILD)/boehm/page.html > $(BUILD)/boehm/w3m-bdwgc.txt && \
+	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 w3m -dump -cols 100 $(BUILD)/boehm/page.html \
+	  > $(BUILD)/boehm/w3m-swiftgc.txt 2> $(BUILD)/boehm/w3m-swiftgc.err && \
+	grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/w3m-swiftgc.err && \
+	cmp $(BUILD)/boehm/w3m-bdwgc.txt $(BUILD)/boehm/w3m-swiftgc.txt && \
+	echo "w3m -dump of a $$(wc -c < $(BUILD)/boehm/page.html)-byte page: identical on bdwgc and on SwiftGC (LD_PRELOAD), which collected."
+	@for collector in bdwgc swiftgc; do \
+	  rm -rf $(BUILD)/boehm/mmv-$$collector && mkdir -p $(BUILD)/boehm/mmv-$$collector && \
+	  (cd $(BUILD)/boehm/mmv-$$collector && for i in $$(seq 1 300); do : > file_$$i.txt; done && \
+	   if [ $$collector = swiftgc ]; then export LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so; fi && \
+	   mmv -v '*.txt' '#1.md' > ../mmv-$$collector.out && ls > ../mmv-$$collector.files) || exit 1; \
+	done; \
+	cmp $(BUILD)/boehm/mmv-bdwgc.out $(BUILD)/boehm/mmv-swiftgc.out && \
+	cmp $(BUILD)/boehm/mmv-bdwgc.files $(BUILD)/boehm/mmv-swiftgc.files && \
+	echo "mmv renaming 300 files: same output and result on bdwgc and on SwiftGC (LD_PRELOAD)."
 
 swift-test: | deps
 	swift test --no-parallel
