@@ -17,7 +17,8 @@ runs="${BENCH_RUNS:-3}"
 binarytrees_depth="${BENCH_BINARYTREES_DEPTH:-18}"
 allocfast_count="${BENCH_ALLOCFAST_COUNT:-20000000}"
 allocators="${BENCH_ALLOCATORS:-swiftgc bdwgc glibc jemalloc mimalloc}"
-programs="${BENCH_PROGRAMS:-gcbench binarytrees allocfast}"
+finalizers_rounds="${BENCH_FINALIZERS_ROUNDS:-20}"
+programs="${BENCH_PROGRAMS:-gcbench binarytrees allocfast finalizers}"
 run_timeout="${BENCH_TIMEOUT:-600}"
 swiftgc_lib_dir="${BENCH_SWIFTGC_LIB_DIR:-build/lib}"
 compiler="${CC:-cc}"
@@ -79,9 +80,15 @@ allocator_flags() { # allocator
     esac
 }
 
+# Whether a benchmark applies to an allocator: finalizers needs a collector.
+runs_on() { # program allocator
+    [[ "$1" != finalizers || "$2" == swiftgc || "$2" == bdwgc ]]
+}
+
 program_arguments() { # program
     case "$1" in
         binarytrees) echo "$binarytrees_depth" ;;
+        finalizers) echo "$finalizers_rounds" ;;
         allocfast) echo "$allocfast_count" ;;
         *) echo "" ;;
     esac
@@ -142,6 +149,7 @@ for program in $programs; do
         exit 2
     fi
     for allocator in "${available_allocators[@]}"; do
+        runs_on "$program" "$allocator" || continue
         mapfile -t flags < <(allocator_flags "$allocator")
         defines=() libraries=()
         for flag in "${flags[@]}"; do
@@ -176,6 +184,7 @@ declare -A seconds_of rss_of collections_of failed_of ns_of
 for program in $programs; do
     arguments="$(program_arguments "$program")"
     for allocator in "${available_allocators[@]}"; do
+        runs_on "$program" "$allocator" || continue
         key="$program/$allocator"
         times=() rss_values=() collection_counts=() lines=()
         for run in $(seq 1 "$runs"); do
@@ -222,6 +231,7 @@ describe() { # program
         gcbench) echo "GCBench: stretch tree 18, long-lived tree 16 + 500,000 doubles, trees 4..16" ;;
         binarytrees) echo "binary-trees, depth $binarytrees_depth (the Benchmarks Game uses 21)" ;;
         allocfast) echo "allocation fast path, $allocfast_count objects per size, 1024 kept live" ;;
+        finalizers) echo "finalizers and weak links: $finalizers_rounds rounds of 100,000 objects, each with a finalizer and a weak link, 1 in 10 kept (collectors only)" ;;
     esac
 }
 
@@ -241,6 +251,7 @@ for program in $programs; do
     reference_seconds="${seconds_of[$program/bdwgc]:-}"
     reference_rss="${rss_of[$program/bdwgc]:-}"
     for allocator in "${available_allocators[@]}"; do
+        runs_on "$program" "$allocator" || continue
         key="$program/$allocator"
         if [[ -n "${failed_of[$key]:-}" ]]; then
             row="| $allocator | FAILED (${failed_of[$key]}) | | | | |"

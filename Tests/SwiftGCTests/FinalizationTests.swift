@@ -102,3 +102,4 @@ final class Counter: @unchecked Sendable {
     scrubStack()
     GC.collect()
 }
+
