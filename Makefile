@@ -23,6 +23,8 @@ BUILD_PACKAGES := libunwind-dev
 BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
 # Real programs the preload tests run under libswiftgc-preload.so.
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
+# bdwgc itself, for the reference runs of the bdwgc compatibility tests.
+BOEHM_TEST_PACKAGES := libgc-dev w3m mmv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
@@ -31,7 +33,7 @@ EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/examples/%,$(wildcard c-examples/
 C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/test_*.c))
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
-.PHONY: all deps bench-deps demo examples test swift-test c-tests check-library bench install uninstall clean
+.PHONY: all deps bench-deps boehm-test-deps demo examples test swift-test c-tests boehm-tests check-library bench install uninstall clean
 .PHONY: check-preload-library preload-tests
 
 all: $(LIBRARY) $(PRELOAD_LIBRARY)
@@ -51,6 +53,9 @@ deps:
 
 bench-deps: deps
 	$(call install_packages,$(BENCH_PACKAGES))
+
+boehm-test-deps: deps
+	$(call install_packages,$(BOEHM_TEST_PACKAGES))
 
 $(LIBRARY): $(CORE_SOURCES) | deps
 	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(EMBEDDED_SCRATCH)
@@ -80,7 +85,7 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 
-test: check-library check-preload-library c-tests preload-tests swift-test examples
+test: check-library check-preload-library c-tests preload-tests boehm-tests swift-test examples
 
 PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
   $(BUILD)/preload-tests/planted_bugs
@@ -99,6 +104,43 @@ preload-tests: $(PRELOAD_LIBRARY) $(PRELOAD_TEST_PROGRAMS)
 	$(call install_packages,$(PRELOAD_TEST_PACKAGES))
 	Tests/PreloadTests/run.sh $(PRELOAD_LIBRARY) $(BUILD)/preload-tests
 
+# bdwgc compatibility: one program written against gc.h, built with our
+# headers (-lswiftgc) and with Debian's (-lgc). The -lgc binary runs on bdwgc
+# for the reference output, then on SwiftGC through LD_PRELOAD; all three
+# outputs must be identical, and the preloaded run must really use SwiftGC.
+BOEHM_PROGRAM := Tests/BoehmTests/bdwgc_program.c
+$(BUILD)/boehm/on_swiftgc: $(BOEHM_PROGRAM) $(LIBRARY) $(wildcard include/boehm/*.h include/boehm/gc/*.h)
+	@mkdir -p $(BUILD)/boehm
+	$(CC) $(C_FLAGS) -Iinclude/boehm $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
+
+$(BUILD)/boehm/on_bdwgc: $(BOEHM_PROGRAM) | boehm-test-deps
+	@mkdir -p $(BUILD)/boehm
+	$(CC) $(filter-out -Iinclude,$(C_FLAGS)) $< -lgc -ldl -lpthread -o $@
+
+boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
+	@cd $(BUILD)/boehm && \
+	EXPECT_COLLECTOR=bdwgc ./on_bdwgc > bdwgc.out && \
+	EXPECT_COLLECTOR=swiftgc ./on_swiftgc > swiftgc.out && \
+	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so EXPECT_COLLECTOR=swiftgc ./on_bdwgc > preload.out && \
+	diff -u bdwgc.out swiftgc.out && diff -u bdwgc.out preload.out && \
+	echo "bdwgc program: same output on bdwgc, with SwiftGC's gc.h, and on SwiftGC via LD_PRELOAD."
+	@Tests/BoehmTests/generate_page.sh > $(BUILD)/boehm/page.html && \
+	w3m -dump -cols 100 $(BUILD)/boehm/page.html > $(BUILD)/boehm/w3m-bdwgc.txt && \
+	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 w3m -dump -cols 100 $(BUILD)/boehm/page.html \
+	  > $(BUILD)/boehm/w3m-swiftgc.txt 2> $(BUILD)/boehm/w3m-swiftgc.err && \
+	grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/w3m-swiftgc.err && \
+	cmp $(BUILD)/boehm/w3m-bdwgc.txt $(BUILD)/boehm/w3m-swiftgc.txt && \
+	echo "w3m -dump of a $$(wc -c < $(BUILD)/boehm/page.html)-byte page: identical on bdwgc and on SwiftGC (LD_PRELOAD), which collected."
+	@for collector in bdwgc swiftgc; do \
+	  rm -rf $(BUILD)/boehm/mmv-$$collector && mkdir -p $(BUILD)/boehm/mmv-$$collector && \
+	  (cd $(BUILD)/boehm/mmv-$$collector && for i in $$(seq 1 300); do : > file_$$i.txt; done && \
+	   if [ $$collector = swiftgc ]; then export LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so; fi && \
+	   mmv -v '*.txt' '#1.md' > ../mmv-$$collector.out && ls > ../mmv-$$collector.files) || exit 1; \
+	done; \
+	cmp $(BUILD)/boehm/mmv-bdwgc.out $(BUILD)/boehm/mmv-swiftgc.out && \
+	cmp $(BUILD)/boehm/mmv-bdwgc.files $(BUILD)/boehm/mmv-swiftgc.files && \
+	echo "mmv renaming 300 files: same output and result on bdwgc and on SwiftGC (LD_PRELOAD)."
+
 swift-test: | deps
 	swift test --no-parallel
 
@@ -110,28 +152,28 @@ c-tests: $(C_TESTS) $(C_TEST_LIBRARIES)
 	echo "All $(words $(C_TESTS)) C test programs passed."
 
 # The library must need only libc (with its dynamic loader) and libunwind,
-# and export only the C API.
+# and export only the C API and the bdwgc compatibility layer.
 check-library: $(LIBRARY)
 	@needed=$$(readelf -d $(LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
 	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
 	  echo "libswiftgc.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
-	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^pthread_\(create\|exit\|join\|detach\)$$' || true); \
-	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_* and the pthread wrappers: $$exported"; exit 1; fi; \
-	echo "libswiftgc.so needs only libc and libunwind and exports only gc_* and the pthread wrappers."
+	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^GC_' -e '^pthread_\(create\|exit\|join\|detach\)$$' || true); \
+	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_*, GC_* and the pthread wrappers: $$exported"; exit 1; fi; \
+	echo "libswiftgc.so needs only libc and libunwind and exports only gc_*, GC_* (bdwgc layer) and the pthread wrappers."
 
 # The same for the preload library, whose exports add the malloc family.
 PRELOAD_EXPORTS := malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
   pvalloc malloc_usable_size __libc_malloc __libc_free __libc_calloc __libc_realloc __libc_memalign \
-  __libc_valloc __libc_pvalloc pthread_create
+  __libc_valloc __libc_pvalloc pthread_create pthread_exit pthread_join pthread_detach
 check-preload-library: $(PRELOAD_LIBRARY)
 	@needed=$$(readelf -d $(PRELOAD_LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
 	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
 	  echo "libswiftgc-preload.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
 	exported=$$(nm -D --defined-only $(PRELOAD_LIBRARY) | awk '$$2 ~ /^[TDBRVWi]$$/ {print $$3}' | sort -u); \
 	extra=$$(echo "$$exported" | grep -v '^gc_' | grep -vxF $(foreach name,$(PRELOAD_EXPORTS),-e $(name)) || true); \
-	if [ -n "$$extra" ]; then echo "libswiftgc-preload.so exports more than gc_*, pthread_create and the malloc family: $$extra"; exit 1; fi; \
+	if [ -n "$$extra" ]; then echo "libswiftgc-preload.so exports more than gc_*, the pthread wrappers and the malloc family: $$extra"; exit 1; fi; \
 	for name in $(PRELOAD_EXPORTS); do echo "$$exported" | grep -qx "$$name" || { echo "libswiftgc-preload.so does not export $$name"; exit 1; }; done; \
-	echo "libswiftgc-preload.so needs only libc and libunwind and exports gc_*, pthread_create and the malloc family."
+	echo "libswiftgc-preload.so needs only libc and libunwind and exports gc_*, the pthread wrappers and the malloc family."
 
 bench: $(LIBRARY) | bench-deps
 	Benchmarks/run.sh
@@ -142,11 +184,17 @@ install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -m 755 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc.so
 	install -m 755 $(PRELOAD_LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
+	install -d $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc
+	install -m 644 include/boehm/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc.h
+	install -m 644 include/boehm/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_typed.h
+	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/swiftgc.h $(DESTDIR)$(PREFIX)/lib/libswiftgc.so \
 	  $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/swiftgc-boehm
 
 clean:
 	rm -rf $(BUILD) $(EMBEDDED_SCRATCH) $(PRELOAD_SCRATCH) .build

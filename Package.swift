@@ -30,6 +30,8 @@ var coreLinkerSettings: [LinkerSetting] = [.linkedLibrary("unwind")]
 var shimCSettings: [CSetting] = []
 if isEmbeddedBuild {
     shimCSettings += [.define("SWIFTGC_INTERPOSE_PTHREAD_CREATE")]
+    // The bdwgc compatibility layer (GC_* functions) is part of the C library only.
+    shimCSettings += [.define("SWIFTGC_BOEHM_EXPORTS")]
 }
 if isEmbeddedBuild {
     coreSwiftSettings += [

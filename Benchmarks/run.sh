@@ -17,7 +17,8 @@ runs="${BENCH_RUNS:-3}"
 binarytrees_depth="${BENCH_BINARYTREES_DEPTH:-18}"
 allocfast_count="${BENCH_ALLOCFAST_COUNT:-20000000}"
 allocators="${BENCH_ALLOCATORS:-swiftgc bdwgc glibc jemalloc mimalloc}"
-programs="${BENCH_PROGRAMS:-gcbench gcbench-threads1 gcbench-threads2 binarytrees allocfast}"
+finalizers_rounds="${BENCH_FINALIZERS_ROUNDS:-20}"
+programs="${BENCH_PROGRAMS:-gcbench gcbench-threads1 gcbench-threads2 binarytrees allocfast finalizers}"
 run_timeout="${BENCH_TIMEOUT:-600}"
 swiftgc_lib_dir="${BENCH_SWIFTGC_LIB_DIR:-build/lib}"
 compiler="${CC:-cc}"
@@ -88,10 +89,16 @@ program_source() { # program
     esac
 }
 
+# Whether a benchmark applies to an allocator: finalizers needs a collector.
+runs_on() { # program allocator
+    [[ "$1" != finalizers || "$2" == swiftgc || "$2" == bdwgc ]]
+}
+
 program_arguments() { # program
     case "$1" in
         gcbench-threads*) echo "${1#gcbench-threads}" ;;
         binarytrees) echo "$binarytrees_depth" ;;
+        finalizers) echo "$finalizers_rounds" ;;
         allocfast) echo "$allocfast_count" ;;
         *) echo "" ;;
     esac
@@ -153,6 +160,7 @@ for program in $programs; do
         exit 2
     fi
     for allocator in "${available_allocators[@]}"; do
+        runs_on "$program" "$allocator" || continue
         mapfile -t flags < <(allocator_flags "$allocator")
         defines=() libraries=()
         for flag in "${flags[@]}"; do
@@ -187,6 +195,7 @@ declare -A seconds_of rss_of collections_of failed_of ns_of
 for program in $programs; do
     arguments="$(program_arguments "$program")"
     for allocator in "${available_allocators[@]}"; do
+        runs_on "$program" "$allocator" || continue
         key="$program/$allocator"
         times=() rss_values=() collection_counts=() lines=()
         for run in $(seq 1 "$runs"); do
@@ -234,6 +243,7 @@ describe() { # program
         gcbench-threads*) echo "GCBench steps 2-4 in ${1#gcbench-threads} client thread(s) at once, each with its own long-lived data" ;;
         binarytrees) echo "binary-trees, depth $binarytrees_depth (the Benchmarks Game uses 21)" ;;
         allocfast) echo "allocation fast path, $allocfast_count objects per size, 1024 kept live" ;;
+        finalizers) echo "finalizers and weak links: $finalizers_rounds rounds of 100,000 objects, each with a finalizer and a weak link, 1 in 10 kept (collectors only)" ;;
     esac
 }
 
@@ -253,6 +263,7 @@ for program in $programs; do
     reference_seconds="${seconds_of[$program/bdwgc]:-}"
     reference_rss="${rss_of[$program/bdwgc]:-}"
     for allocator in "${available_allocators[@]}"; do
+        runs_on "$program" "$allocator" || continue
         key="$program/$allocator"
         if [[ -n "${failed_of[$key]:-}" ]]; then
             row="| $allocator | FAILED (${failed_of[$key]}) | | | | |"

@@ -64,6 +64,36 @@ struct gc_stats {
     uint64_t mark_stack_overflows;      /* times the mark stack overflowed and was recovered */
 };
 
+/* A finalizer: called with the object and the data given at registration. */
+typedef void (*gc_finalizer)(void *object, void *data);
+
+/* Return values of the weak-link registration functions (bdwgc's codes). */
+#define SWIFTGC_SUCCESS 0      /* registered, moved */
+#define SWIFTGC_DUPLICATE 1    /* the link was already registered; unchanged */
+#define SWIFTGC_NO_MEMORY 2    /* the table could not grow */
+#define SWIFTGC_NOT_FOUND 4    /* the link was not registered */
+#define SWIFTGC_INVALID (-1)   /* NULL or misaligned link */
+
+/* A type descriptor for gc_malloc_typed; see gc_make_descriptor. */
+typedef uintptr_t gc_descriptor;
+
+/* Orders for gc_register_finalizer_with_order. */
+enum gc_finalization_order {
+    /* Objects reachable from a finalizable object are finalized after it
+     * (the default). Finalizable objects in a cycle are never finalized;
+     * the first collection that finds such a cycle reports it on stderr. */
+    gc_order_topological = 0,
+    /* Like topological, but pointers from the object into itself are
+     * ignored, so a self-referencing object is still finalized. */
+    gc_order_ignore_self = 1,
+    /* The object's pointers delay no other finalizer; it still waits while
+     * another finalizable object reaches it. */
+    gc_order_unordered = 2,
+    /* Like unordered: its pointers delay no one; it waits until no other
+     * finalizable object reaches it. */
+    gc_order_unreachable = 3
+};
+
 #ifndef SWIFTGC_TYPES_ONLY
 
 /* Allocates size bytes of collectable memory, zero-filled, 16-byte aligned.
@@ -146,6 +176,124 @@ void gc_register_thread(void);
  * collected objects afterwards. Threads registered automatically are
  * unregistered when they exit. */
 void gc_unregister_thread(void);
+
+/* Sets the heap limit in bytes, as SWIFTGC_MAX_HEAP does; 0 means no limit.
+ * A limit below the current heap does not shrink it; allocations beyond the
+ * limit fail after a collection. */
+void gc_set_max_heap_size(size_t bytes);
+
+/* Returns 1 while automatic collections are disabled (gc_disable), else 0. */
+int gc_is_disabled(void);
+
+/* The signals that stop and restart threads for a collection
+ * (SWIFTGC_SUSPEND_SIGNAL, SWIFTGC_RESTART_SIGNAL). */
+int gc_get_suspend_signal(void);
+int gc_get_restart_signal(void);
+
+/* ---- Typed allocation ----------------------------------------------------
+ * Objects scanned only at the words a bitmap marks as pointers: the other
+ * words (numbers, hashes, hidden pointers) never retain anything. */
+
+/* Makes a descriptor from word_count bits of bitmap: bit i (bit i % 64 of
+ * bitmap[i / 64]) set means word i of the object may hold a pointer.
+ * Descriptors are never freed; make each one once. Returns 0 (every word
+ * is a pointer) if memory for a long bitmap cannot be found. */
+gc_descriptor gc_make_descriptor(const uintptr_t *bitmap, size_t word_count);
+
+/* Allocates size bytes, zeroed, scanned only at the descriptor's pointer
+ * words; words past the bitmap's length are never scanned. A descriptor
+ * with no pointer bits gives gc_malloc_atomic memory (not zeroed).
+ * gc_realloc of a typed object returns an object scanned everywhere. */
+void *gc_malloc_typed(size_t size, gc_descriptor descriptor);
+
+/* Allocates count elements of element_size bytes, zeroed; the descriptor
+ * describes one element and applies to each. NULL with ENOMEM on overflow. */
+void *gc_calloc_typed(size_t count, size_t element_size, gc_descriptor descriptor);
+
+/* ---- Finalizers ----------------------------------------------------------
+ * A finalizer runs once, after the collection that finds its object
+ * unreachable, and it receives the object: the object survives that
+ * collection (with everything it reaches) and is reclaimed by a later one
+ * unless the finalizer stored it somewhere reachable ("resurrection"). The
+ * registration is consumed when the finalizer is queued; register again to
+ * be finalized again.
+ *
+ * Order: if finalizable A reaches finalizable B, B's finalizer runs only
+ * after A has been finalized and reclaimed (one collection later at least).
+ * Finalizable objects in a cycle are never finalized (see the orders).
+ *
+ * When: queued finalizers run outside the collector's lock, on the thread
+ * whose allocation or gc_collect call ran the collection, just before that
+ * call returns. With gc_set_finalize_on_demand(1) they run only in
+ * gc_run_finalizers. A finalizer may allocate, collect and register
+ * finalizers; it never runs inside another finalizer on the same thread.
+ *
+ * data is a root while the registration lasts: it is kept alive, so it
+ * must not be (or reach) the object itself, or the object never dies. */
+
+/* Registers fn(object, data) as object's finalizer (topological order),
+ * replacing any earlier one; fn NULL removes it. object must point into a
+ * live heap object (its start is used); anything else is ignored. Freeing
+ * the object with gc_free removes its finalizer. */
+void gc_register_finalizer(void *object, gc_finalizer fn, void *data);
+
+/* Like gc_register_finalizer with an order (enum gc_finalization_order).
+ * If previous_fn / previous_data are not NULL they receive the finalizer
+ * replaced or removed (NULL if none). */
+void gc_register_finalizer_with_order(void *object, gc_finalizer fn, void *data, int order,
+                                      gc_finalizer *previous_fn, void **previous_data);
+
+/* Runs the queued finalizers now on this thread and returns how many ran
+ * (0 if another thread is running them). */
+int gc_run_finalizers(void);
+
+/* Returns how many finalizers are queued and not yet run. */
+size_t gc_pending_finalizers(void);
+
+/* Queues every registered finalizer, reachable or not, and runs the queue
+ * (for use at exit). */
+void gc_finalize_all(void);
+
+/* on_demand != 0: finalizers run only in gc_run_finalizers (and the
+ * notifier, if set, is called after collections that queue some);
+ * 0 (the default): they run when the triggering call returns. */
+void gc_set_finalize_on_demand(int on_demand);
+int gc_get_finalize_on_demand(void);
+void gc_set_finalizer_notifier(void (*notifier)(void));
+void (*gc_get_finalizer_notifier(void))(void);
+
+/* ---- Weak links ----------------------------------------------------------
+ * A weak link is a pointer-sized location the collector sets to NULL when
+ * a target object dies. It does not keep the target alive, so it must not
+ * be scanned: put it in gc_malloc_atomic memory, system malloc memory, or
+ * memory that is not a root; a link inside a scanned object or a data
+ * segment would keep its own target alive (unless the pointer is hidden
+ * with ~, as bdwgc programs do). link must be 8-byte aligned.
+ *
+ * Short links (gc_register_weak_link) are cleared by the first collection
+ * that finds the target unreachable, before finalizers are ordered: even if
+ * the target survives that collection to be finalized. Long links are
+ * cleared exactly when the target is reclaimed: after finalization, if the
+ * target is not being finalized. A link is never cleared while its target
+ * is reachable. Targets outside the heap are never cleared. A link lying
+ * inside a heap object is forgotten when that object is reclaimed.
+ * Clearing a link also unregisters it. */
+
+/* Registers link for object (any pointer into it; the link's current value
+ * does not matter). Returns SWIFTGC_SUCCESS, SWIFTGC_DUPLICATE (link
+ * already registered: unchanged), SWIFTGC_NO_MEMORY or SWIFTGC_INVALID. */
+int gc_register_weak_link(void **link, const void *object);
+int gc_register_long_weak_link(void **link, const void *object);
+
+/* Unregisters link; returns 1 if it was registered, else 0. */
+int gc_unregister_weak_link(void **link);
+int gc_unregister_long_weak_link(void **link);
+
+/* Moves the registration of link to new_link, keeping its target. Returns
+ * SWIFTGC_SUCCESS, SWIFTGC_NOT_FOUND (link not registered),
+ * SWIFTGC_DUPLICATE (new_link already registered) or SWIFTGC_NO_MEMORY. */
+int gc_move_weak_link(void **link, void **new_link);
+int gc_move_long_weak_link(void **link, void **new_link);
 
 #endif /* SWIFTGC_TYPES_ONLY */
 

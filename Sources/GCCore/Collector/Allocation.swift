@@ -31,6 +31,7 @@ enum Allocation {
 
     @inline(never) static func allocateSmallSlowly(sizeClass: Int, kind: ObjectKind) -> UnsafeMutableRawPointer? {
         guard let state = CollectorState.shared() else { return outOfMemory() }
+        defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
         guard let cache = UnsafeMutablePointer<ThreadCache>.current
@@ -51,6 +52,7 @@ enum Allocation {
         guard byteCount <= largestRequest, let state = CollectorState.shared() else { return outOfMemory() }
         let bytes = byteCount + paddingBytes
         guard bytes <= state.pointee.heapLimit, bytes <= state.pointee.region.arenaBytes else { return outOfMemory() }
+        defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
         if state.shouldCollect(beforeAllocating: bytes) { state.collect() }
@@ -130,6 +132,7 @@ enum Allocation {
         state.lock()
         defer { state.unlock() }
         guard let (span, index) = objectStartingAt(address, function: "gc_free", state) else { return }
+        state.forgetFinalizer(ofFreedObject: address)
         state.pointee.heap.free(span, index: index)
     }
 

@@ -70,6 +70,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
         markOtherThreads(&marker, except: current)
+        if foundDataSegments { finalizeAndClearWeakLinks(&marker) }
         pointee.markStack = marker.stack
         pointee.markStack.release()
 

@@ -12,6 +12,8 @@ struct CollectorState {
     var threads = ThreadRegistry()
     var markStack: MarkStack
     var statistics = Statistics()
+    /// Finalizers, weak links and the queue of finalizers ready to run.
+    var finalization = Finalization()
     /// gc_disable calls not yet matched by gc_enable.
     var disableCount = 0
     /// Scratch space for reading /proc/self/maps.

@@ -7,6 +7,7 @@ enum Control {
         state.lock()
         state.collect()
         state.unlock()
+        state.runFinalizersIfReady()
     }
 
     static func addRoots(low: Address, high: Address) {

@@ -49,9 +49,12 @@ struct Marker {
         let index = span.objectIndex(containing: Address(word))
         if index >= span.pointee.objectCount || !span.liveBits.isSet(index) { return }
         if span.markBits.testAndSet(index) { return }
-        if span.pointee.kind == .atomic { return }
+        let kind = span.pointee.kind
+        if kind == .atomic { return }
         let start = span.objectStart(index).value
-        if !stack.push(low: start, high: start &+ span.pointee.objectSize) {
+        let isPushed = kind == .typed ? pushTypedObject(start: start, size: span.pointee.objectSize)
+                                      : stack.push(low: start, high: start &+ span.pointee.objectSize)
+        if !isPushed {
             span.pointee.hasUnscannedMarks = true
             didOverflow = true
             overflowCount &+= 1
@@ -113,6 +116,12 @@ struct Marker {
             span.pointee.hasUnscannedMarks = false
             for index in 0..<span.pointee.objectCount where span.markBits.isSet(index) {
                 let start = span.objectStart(index).value
+                if span.pointee.kind == .typed {
+                    if !pushTypedObject(start: start, size: span.pointee.objectSize) {
+                        scanTypedObject(start: start, size: span.pointee.objectSize)
+                    }
+                    continue
+                }
                 if !stack.push(low: start, high: start &+ span.pointee.objectSize) {
                     // Still full: scan this one directly; its children may overflow again.
                     scan(low: start, high: start &+ span.pointee.objectSize)

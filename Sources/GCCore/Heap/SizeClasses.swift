@@ -58,8 +58,11 @@ enum ObjectKind: UInt8 {
     case atomic = 1
     /// Scanned, zeroed, a root until freed explicitly.
     case uncollectable = 2
+    /// Zeroed, reclaimed when unreachable, and scanned only at the words its
+    /// type descriptor marks as pointers (see TypedObjects.swift).
+    case typed = 3
 
-    static let count = 3
+    static let count = 4
 
     var isScanned: Bool { self != .atomic }
     var needsZeroing: Bool { self != .atomic }

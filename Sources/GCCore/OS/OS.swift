@@ -13,6 +13,11 @@ enum OS {
         return Address(result)
     }
 
+    /// Unmaps memory obtained from `reserve`.
+    static func release(_ start: Address, bytes: UInt) {
+        _ = munmap(start.pointer, Int(bytes))
+    }
+
     /// Gives the physical pages of [start, start + bytes) back to the OS.
     /// The range stays mapped and reads as zero afterwards.
     static func decommit(_ start: Address, bytes: UInt) {
