@@ -31,7 +31,7 @@ enum Allocation {
                 ?? ThreadLifecycle.registerCurrentThread(state)?.pointee.cache else { return outOfMemory() }
         let entry = cache.entry(kind: kind, sizeClass: sizeClass)
         if let object = entry.popSlot() { return object }
-        if state.shouldCollect(beforeAllocating: 0) { state.collect() }
+        if state.stressCollectionIsDue() || state.shouldCollect(beforeAllocating: 0) { state.collect() }
         if !state.pointee.heap.refill(entry, kind: kind, sizeClass: sizeClass, heapLimit: state.pointee.heapLimit) {
             guard state.pointee.disableCount == 0 else { return outOfMemory() }
             state.collect()
@@ -47,7 +47,7 @@ enum Allocation {
         guard bytes <= state.pointee.heapLimit, bytes <= state.pointee.region.arenaBytes else { return outOfMemory() }
         state.lock()
         defer { state.unlock() }
-        if state.shouldCollect(beforeAllocating: bytes) { state.collect() }
+        if state.stressCollectionIsDue() || state.shouldCollect(beforeAllocating: bytes) { state.collect() }
         if let object = state.pointee.heap.allocateLarge(bytes: bytes, kind: kind, heapLimit: state.pointee.heapLimit) {
             return object
         }

@@ -13,8 +13,10 @@ enum Option: Int {
     case abortOnError
     case suspendSignal
     case restartSignal
+    case stress
+    case verify
 
-    static let count = 9
+    static let count = 11
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -45,6 +47,12 @@ enum Option: Int {
         case .restartSignal:
             return OptionDescriptor(name: "SWIFTGC_RESTART_SIGNAL", kind: .signal, defaultValue: 24,
                 documentation: "Signal that restarts stopped threads (default SIGXCPU, as bdwgc).")
+        case .stress:
+            return OptionDescriptor(name: "SWIFTGC_STRESS", kind: .count, defaultValue: 0,
+                documentation: "Testing: collect at every Nth allocation (1: at every allocation). Slow. 0 means off.")
+        case .verify:
+            return OptionDescriptor(name: "SWIFTGC_VERIFY", kind: .boolean, defaultValue: 0,
+                documentation: "Testing: 1 checks the heap's invariants during every collection and aborts with a message on the first violation. Slow.")
         }
     }
 }
@@ -73,8 +81,8 @@ struct OptionDescriptor {
 
 /// The values of all options, read once at initialisation.
 struct Options {
-    private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         for index in 0..<Option.count {
