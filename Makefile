@@ -4,6 +4,7 @@
 #   make demo       build it and run c-examples/demo.c
 #   make test       Swift tests, C tests and library checks
 #   make test-stress C tests and examples under SWIFTGC_STRESS and SWIFTGC_VERIFY=1
+#   make test-model the model-based random test at length (see MODEL_* below)
 #   make bench      side-by-side benchmarks (see Benchmarks/README.md)
 #   make install    PREFIX=/usr/local by default
 #
@@ -27,7 +28,7 @@ EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/examples/%,$(wildcard c-examples/
 C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/test_*.c))
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
-.PHONY: all deps bench-deps demo examples test swift-test c-tests check-library bench install uninstall clean test-stress
+.PHONY: all deps bench-deps demo examples test swift-test c-tests check-library bench install uninstall clean test-stress test-model
 
 all: $(LIBRARY)
 
@@ -99,6 +100,17 @@ test-stress: $(C_TESTS) $(C_TEST_LIBRARIES) $(EXAMPLES)
 	  tail -n 1 $(BUILD)/stress-output.txt; done; \
 	if [ -n "$$failed" ]; then echo "Failed under stress:$$failed"; exit 1; fi; \
 	echo "All $(words $(C_TESTS) $(EXAMPLES)) programs passed under stress and verification."
+
+# The model-based random test at length: MODEL_OPERATIONS per thread, over
+# MODEL_SEEDS consecutive seeds from MODEL_SEED (default: from the clock),
+# single-threaded and with 3 threads. `make test` runs it briefly.
+MODEL_OPERATIONS ?= 2000000
+MODEL_SEEDS ?= 5
+test-model: $(BUILD)/tests/test_model
+	@seed=$${MODEL_SEED:-$$(date +%s)}; for index in $$(seq 1 $(MODEL_SEEDS)); do \
+	  ./$(BUILD)/tests/test_model $$seed $(MODEL_OPERATIONS) 1 || exit 1; \
+	  ./$(BUILD)/tests/test_model $$((seed + 1000)) $$(($(MODEL_OPERATIONS) / 4)) 3 || exit 1; \
+	  seed=$$((seed + 1)); done
 
 # The library must need only libc (with its dynamic loader) and libunwind,
 # and export only the C API.
