@@ -3,6 +3,8 @@
 #   make            the release libswiftgc.so and libswiftgc-preload.so in build/lib
 #   make demo       build it and run c-examples/demo.c
 #   make test       Swift tests, C tests and library checks
+#   make test-stress C tests and examples under SWIFTGC_STRESS and SWIFTGC_VERIFY=1
+#   make test-model the model-based random test at length (see MODEL_* below)
 #   make bench      side-by-side benchmarks (see Benchmarks/README.md)
 #   make install    PREFIX=/usr/local by default
 #
@@ -34,7 +36,7 @@ C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
 .PHONY: all deps bench-deps boehm-test-deps demo examples test swift-test c-tests boehm-tests check-library bench install uninstall clean
-.PHONY: check-preload-library preload-tests
+.PHONY: check-preload-library preload-tests test-stress test-model
 
 all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
@@ -150,6 +152,36 @@ c-tests: $(C_TESTS) $(C_TEST_LIBRARIES)
 	  echo "== $$test"; ./$$test || failed="$$failed $$(basename $$test)"; done; \
 	if [ -n "$$failed" ]; then echo "C tests failed:$$failed"; exit 1; fi; \
 	echo "All $(words $(C_TESTS)) C test programs passed."
+
+# Every C test and example again, collecting every STRESS allocations and
+# verifying the heap at each collection. STRESS_LONG applies to the programs
+# in STRESS_LONG_PROGRAMS, whose heaps are so big that a collection every few
+# thousand allocations would take hours. CI runs `make test-stress STRESS=5000`
+# (about a minute); the default is the thorough run.
+STRESS ?= 1000
+STRESS_LONG ?= 200000
+STRESS_LONG_PROGRAMS := test_long_list
+test-stress: $(C_TESTS) $(C_TEST_LIBRARIES) $(EXAMPLES)
+	@failed=""; for program in $(C_TESTS) $(EXAMPLES); do \
+	  interval=$(STRESS); \
+	  case " $(STRESS_LONG_PROGRAMS) " in *" $$(basename $$program) "*) interval=$(STRESS_LONG);; esac; \
+	  echo "== SWIFTGC_STRESS=$$interval SWIFTGC_VERIFY=1 $$program"; \
+	  SWIFTGC_STRESS=$$interval SWIFTGC_VERIFY=1 ./$$program > $(BUILD)/stress-output.txt 2>&1 \
+	    || { cat $(BUILD)/stress-output.txt; failed="$$failed $$(basename $$program)"; }; \
+	  tail -n 1 $(BUILD)/stress-output.txt; done; \
+	if [ -n "$$failed" ]; then echo "Failed under stress:$$failed"; exit 1; fi; \
+	echo "All $(words $(C_TESTS) $(EXAMPLES)) programs passed under stress and verification."
+
+# The model-based random test at length: MODEL_OPERATIONS per thread, over
+# MODEL_SEEDS consecutive seeds from MODEL_SEED (default: from the clock),
+# single-threaded and with 3 threads. `make test` runs it briefly.
+MODEL_OPERATIONS ?= 2000000
+MODEL_SEEDS ?= 5
+test-model: $(BUILD)/tests/test_model
+	@seed=$${MODEL_SEED:-$$(date +%s)}; for index in $$(seq 1 $(MODEL_SEEDS)); do \
+	  ./$(BUILD)/tests/test_model $$seed $(MODEL_OPERATIONS) 1 || exit 1; \
+	  ./$(BUILD)/tests/test_model $$((seed + 1000)) $$(($(MODEL_OPERATIONS) / 4)) 3 || exit 1; \
+	  seed=$$((seed + 1)); done
 
 # The library must need only libc (with its dynamic loader) and libunwind,
 # and export only the C API and the bdwgc compatibility layer.

@@ -38,7 +38,7 @@ enum Allocation {
                 ?? ThreadLifecycle.registerCurrentThread(state)?.pointee.cache else { return outOfMemory() }
         let entry = cache.entry(kind: kind, sizeClass: sizeClass)
         if let object = entry.popSlot() { return object }
-        if state.shouldCollect(beforeAllocating: 0) { state.collect() }
+        if state.stressCollectionIsDue() || state.shouldCollect(beforeAllocating: 0) { state.collect() }
         if !state.pointee.heap.refill(entry, kind: kind, sizeClass: sizeClass, heapLimit: state.pointee.heapLimit) {
             guard state.pointee.disableCount == 0 else { return outOfMemory() }
             state.collect()
@@ -55,7 +55,7 @@ enum Allocation {
         defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
-        if state.shouldCollect(beforeAllocating: bytes) { state.collect() }
+        if state.stressCollectionIsDue() || state.shouldCollect(beforeAllocating: bytes) { state.collect() }
         if let object = state.pointee.heap.allocateLarge(bytes: bytes, kind: kind, heapLimit: state.pointee.heapLimit) {
             return object
         }

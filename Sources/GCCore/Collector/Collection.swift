@@ -75,6 +75,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         pointee.markStack.release()
 
         let pinnedBytes = pointee.heap.pinCachedSlots()
+        let verifies = foundDataSegments && pointee.options.isEnabled(.verify)
+        if verifies { HeapVerifier(self).checkMarkingIsClosed(stackLow: stackLow, stackHigh: stackHigh, except: current) }
         guard foundDataSegments else {
             // Without the data segments some roots are unknown: sweeping now
             // could free live objects, so this collection frees nothing.
@@ -85,6 +87,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             return
         }
         var swept = pointee.heap.sweep()
+        if verifies { HeapVerifier(self).checkHeap(sweptLiveBytes: swept.liveBytes) }
         swept.liveBytes -= min(swept.liveBytes, pinnedBytes)
         pointee.threads.restartOtherThreads(except: current, epoch: epoch)
         pointee.heap.pages.ageAndDecommitFreeSpans()

@@ -21,6 +21,8 @@ struct CollectorState {
     var mapsBufferCapacity: Int
     /// Heap limit in bytes (UInt.max when unlimited).
     var heapLimit: UInt
+    /// Slow-path allocations since the last stress collection (SWIFTGC_STRESS).
+    var allocationsSinceStressCollection: UInt64 = 0
 }
 
 nonisolated(unsafe) var collectorState: UnsafeMutablePointer<CollectorState>? = nil
@@ -70,8 +72,9 @@ extension CollectorState {
                                                                                     capacity: markStackCapacity),
                                   capacity: markStackCapacity)
         let maxHeap = options[.maxHeap]
-        let heap = Heap(pages: PageAllocator(pageMap: pageMap, freeLists: freeLists),
+        var heap = Heap(pages: PageAllocator(pageMap: pageMap, freeLists: freeLists),
                         metadata: metadata, availableSpans: available)
+        heap.claimsOneSlotAtATime = options[.stress] > 0
         let state = stateMemory.bindMemory(to: CollectorState.self, capacity: 1)
         state.initialize(to: CollectorState(
             options: options, region: region, heap: heap, roots: RootSet(ranges: rootRanges),

@@ -15,8 +15,10 @@ enum Option: Int {
     case restartSignal
     case mode
     case leakExitCode
+    case stress
+    case verify
 
-    static let count = 11
+    static let count = 13
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -53,6 +55,12 @@ enum Option: Int {
         case .leakExitCode:
             return OptionDescriptor(name: "SWIFTGC_LEAK_EXIT_CODE", kind: .count, defaultValue: 23,
                 documentation: "Exit status of a program whose leak-check report found leaks; 0 keeps the program's own status.")
+        case .stress:
+            return OptionDescriptor(name: "SWIFTGC_STRESS", kind: .count, defaultValue: 0,
+                documentation: "Testing: collect at every Nth allocation (1: at every allocation). Slow. 0 means off.")
+        case .verify:
+            return OptionDescriptor(name: "SWIFTGC_VERIFY", kind: .boolean, defaultValue: 0,
+                documentation: "Testing: 1 checks the heap's invariants during every collection and aborts with a message on the first violation. Slow.")
         }
     }
 }
@@ -93,8 +101,8 @@ struct OptionDescriptor {
 /// The values of all options, read once at initialisation.
 struct Options {
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         for index in 0..<Option.count {

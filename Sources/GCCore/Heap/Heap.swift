@@ -18,6 +18,9 @@ struct Heap {
     var bytesAllocatedSinceCollection: UInt = 0
     var totalBytesAllocated: UInt64 = 0
     var totalBytesFreed: UInt64 = 0
+    /// Stress mode: caches claim one slot at a time, so that every
+    /// allocation reaches the slow path, where stress collections are counted.
+    var claimsOneSlotAtATime = false
 
     @inline(__always) var pageMap: PageMap { pages.pageMap }
 
@@ -39,7 +42,7 @@ struct Heap {
     /// allocation counters by the bytes claimed.
     mutating func refill(_ entry: UnsafeMutablePointer<CacheEntry>, kind: ObjectKind, sizeClass: Int,
                          heapLimit: UInt) -> Bool {
-        var claimed = entry.claimNextWord()
+        var claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime)
         if claimed == 0 {
             flushKeepingFreeSlots(entry)
             guard let span = takeSpan(kind: kind, sizeClass: sizeClass, heapLimit: heapLimit) else { return false }
@@ -47,7 +50,7 @@ struct Heap {
             entry.pointee.span = span
             entry.pointee.wordIndex = 0
             entry.pointee.objectSize = span.pointee.objectSize
-            claimed = entry.claimNextWord()
+            claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime)
         }
         let bytes = UInt(claimed) * entry.pointee.objectSize
         bytesAllocatedSinceCollection += bytes

@@ -68,15 +68,18 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
 
     /// Claims the next word of the owned span that has free slots, setting
     /// their live bits. Returns the number of slots claimed, 0 when the span
-    /// has none left. The caller holds the heap lock.
-    func claimNextWord() -> Int {
+    /// has none left. The caller holds the heap lock. With `oneSlotOnly`
+    /// (stress mode) it claims just the lowest free slot, so the next
+    /// allocation of this class takes the slow path again.
+    func claimNextWord(oneSlotOnly: Bool = false) -> Int {
         guard let span = pointee.span else { return 0 }
         let liveBits = span.liveBits
         let wordCount = (span.pointee.objectCount + 63) / 64
         var word = pointee.wordIndex
         while word < wordCount {
-            let free = ~liveBits.words[word] & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount)
+            var free = ~liveBits.words[word] & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount)
             if free != 0 {
+                if oneSlotOnly { free &= 0 &- free }
                 liveBits.words[word] |= free
                 pointee.freeMask = free
                 pointee.wordIndex = word
