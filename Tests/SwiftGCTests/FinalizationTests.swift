@@ -32,7 +32,10 @@ struct FinalizationTests {
         let ran = GC.runFinalizers()
         GC.finalizeOnDemand = false
         #expect(before == 0, "nothing should run before runFinalizers in on-demand mode")
-        #expect(ran >= 40 && counter.value == ran, "runFinalizers should run the pending finalizers, ran \(ran)")
+        // `ran` may also count finalizers left pending by earlier tests
+        // (objects that stray words had kept alive until now).
+        #expect(counter.value >= 40 && counter.value <= ran,
+                "runFinalizers should run the pending finalizers: \(counter.value) of this test's ran, \(ran) in all")
     }
 
     @Test func weakReferencesClearOnlyWhenTheTargetDies() {
