@@ -69,7 +69,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
-        markOtherThreads(&marker, except: current)
+        markThreads(&marker, except: current)
         if foundDataSegments { finalizeAndClearWeakLinks(&marker) }
         pointee.markStack = marker.stack
         pointee.markStack.release()
@@ -98,42 +98,15 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
                                             pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
     }
 
-    /// Stacks (from the stack pointer each stopped thread's handler saved,
-    /// which lies below its saved registers), thread-local storage, the
-    /// arguments of threads still starting and the results of finished
-    /// threads not yet joined.
-    private func markOtherThreads(_ marker: inout Marker, except current: UnsafeMutablePointer<ThreadRecord>?) {
-        pointee.threads.forEachOther(than: current) { record in
-            marker.scan(low: record.pointee.suspension.stack_pointer, high: record.pointee.stackBase)
-            marker.drain()
-        }
-        // Every registered thread's TLS, the collecting thread's included:
-        // the main thread's static TLS is not in its stack.
+    /// Every range `ThreadRegistry.forEachRootRange` lists.
+    private func markThreads(_ marker: inout Marker, except current: UnsafeMutablePointer<ThreadRecord>?) {
         withUnsafeMutablePointer(to: &marker) { markerPointer in
-            var cursor = pointee.threads.threads
-            while let record = cursor {
-                cursor = record.pointee.next
-                ThreadStorage.visit(threadPointer: record.pointee.threadPointer,
-                                    context: UnsafeMutableRawPointer(markerPointer)) { low, high, context in
-                    let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
-                    marker.pointee.scan(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
-                    marker.pointee.drain()
-                }
+            pointee.threads.forEachRootRange(except: current, context: UnsafeMutableRawPointer(markerPointer)) {
+                low, high, context in
+                let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
+                marker.pointee.scan(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
+                marker.pointee.drain()
             }
-        }
-        Self.markArguments(of: pointee.threads.pendingStarts, &marker)
-        Self.markArguments(of: pointee.threads.unjoinedResults, &marker)
-        marker.drain()
-    }
-
-    private static func markArguments(of list: UnsafeMutablePointer<StartRecord>?, _ marker: inout Marker) {
-        var cursor = list
-        while let record = cursor {
-            withUnsafePointer(to: &record.pointee.argument) { argument in
-                let low = UInt(bitPattern: argument)
-                marker.scan(low: low, high: low + 8)
-            }
-            cursor = record.pointee.next
         }
     }
 

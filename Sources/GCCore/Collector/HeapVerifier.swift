@@ -55,9 +55,15 @@ struct HeapVerifier {
         }
         requireMarkedTargets(low: stackLow, high: stackHigh, source: .null,
                              "the collecting thread's stack points to a live object that is not marked")
-        state.pointee.threads.forEachOther(than: current) { record in
-            requireMarkedTargets(low: record.pointee.suspension.stack_pointer, high: record.pointee.stackBase,
-                                 source: .null, "a stopped thread's stack points to a live object that is not marked")
+        var verifier = self
+        withUnsafeMutablePointer(to: &verifier) { verifierPointer in
+            state.pointee.threads.forEachRootRange(except: current, context: UnsafeMutableRawPointer(verifierPointer)) {
+                low, high, context in
+                let verifier = context.unsafelyUnwrapped.assumingMemoryBound(to: HeapVerifier.self)
+                verifier.pointee.requireMarkedTargets(
+                    low: UInt(bitPattern: low), high: UInt(bitPattern: high), source: .null,
+                    "a thread's stack, thread-local storage or start/result word points to a live object that is not marked")
+            }
         }
         pageMap.forEachSpan { span in
             guard span.pointee.state != .free else { return }
