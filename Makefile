@@ -189,14 +189,15 @@ check-library: $(LIBRARY)
 	@needed=$$(readelf -d $(LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
 	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
 	  echo "libswiftgc.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
-	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^GC_' -e '^pthread_\(create\|exit\|join\|detach\)$$' || true); \
+	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^GC_' -e '^pthread_\(create\|exit\|join\|detach\|tryjoin_np\|timedjoin_np\|clockjoin_np\)$$' || true); \
 	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_*, GC_* and the pthread wrappers: $$exported"; exit 1; fi; \
 	echo "libswiftgc.so needs only libc and libunwind and exports only gc_*, GC_* (bdwgc layer) and the pthread wrappers."
 
 # The same for the preload library, whose exports add the malloc family.
 PRELOAD_EXPORTS := malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
   pvalloc malloc_usable_size __libc_malloc __libc_free __libc_calloc __libc_realloc __libc_memalign \
-  __libc_valloc __libc_pvalloc pthread_create pthread_exit pthread_join pthread_detach
+  __libc_valloc __libc_pvalloc pthread_create pthread_exit pthread_join pthread_detach \
+  pthread_tryjoin_np pthread_timedjoin_np pthread_clockjoin_np
 check-preload-library: $(PRELOAD_LIBRARY)
 	@needed=$$(readelf -d $(PRELOAD_LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
 	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \

@@ -174,11 +174,12 @@ static pthread_key_t exit_key;
 int swiftgc_create_exit_key(void (*destructor)(void *)) { return pthread_key_create(&exit_key, destructor); }
 void swiftgc_arm_exit_key(void *value) { pthread_setspecific(exit_key, value); }
 
-/* ---- pthread_create, pthread_exit, pthread_join, pthread_detach ---------
+/* ---- pthread_create, pthread_exit, the joins and pthread_detach ---------
  * Every thread the program creates is registered before its start routine
  * runs, and unregistered when it returns, calls pthread_exit or is
- * cancelled. Its result stays a root from then until pthread_join or
- * pthread_detach: in between it lives only in the exited thread's
+ * cancelled. Its result stays a root from then until a join succeeds
+ * (pthread_join, or glibc's pthread_tryjoin_np, pthread_timedjoin_np and
+ * pthread_clockjoin_np) or pthread_detach: in between it lives only in the exited thread's
  * descriptor, which is no longer scanned. The real functions come from the
  * next library. */
 #ifdef SWIFTGC_INTERPOSE_PTHREAD_CREATE
@@ -195,6 +196,9 @@ typedef int (*pthread_create_function)(pthread_t *, const pthread_attr_t *, void
 typedef void (*pthread_exit_function)(void *);
 typedef int (*pthread_join_function)(pthread_t, void **);
 typedef int (*pthread_detach_function)(pthread_t);
+typedef int (*pthread_tryjoin_np_function)(pthread_t, void **);
+typedef int (*pthread_timedjoin_np_function)(pthread_t, void **, const struct timespec *);
+typedef int (*pthread_clockjoin_np_function)(pthread_t, void **, clockid_t, const struct timespec *);
 
 static void unregister_at_exit(void *unused) {
     (void)unused;
@@ -236,6 +240,30 @@ int pthread_join(pthread_t thread, void **result) {
     NEXT_FUNCTION(pthread_join_function, pthread_join)
     if (next_pthread_join == NULL) return EINVAL;
     int status = next_pthread_join(thread, result);
+    if (status == 0) swiftgc_thread_result_taken((uintptr_t)thread, 0);
+    return status;
+}
+
+int pthread_tryjoin_np(pthread_t thread, void **result) {
+    NEXT_FUNCTION(pthread_tryjoin_np_function, pthread_tryjoin_np)
+    if (next_pthread_tryjoin_np == NULL) return EINVAL;
+    int status = next_pthread_tryjoin_np(thread, result);
+    if (status == 0) swiftgc_thread_result_taken((uintptr_t)thread, 0);
+    return status;
+}
+
+int pthread_timedjoin_np(pthread_t thread, void **result, const struct timespec *deadline) {
+    NEXT_FUNCTION(pthread_timedjoin_np_function, pthread_timedjoin_np)
+    if (next_pthread_timedjoin_np == NULL) return EINVAL;
+    int status = next_pthread_timedjoin_np(thread, result, deadline);
+    if (status == 0) swiftgc_thread_result_taken((uintptr_t)thread, 0);
+    return status;
+}
+
+int pthread_clockjoin_np(pthread_t thread, void **result, clockid_t clock, const struct timespec *deadline) {
+    NEXT_FUNCTION(pthread_clockjoin_np_function, pthread_clockjoin_np)
+    if (next_pthread_clockjoin_np == NULL) return EINVAL;
+    int status = next_pthread_clockjoin_np(thread, result, clock, deadline);
     if (status == 0) swiftgc_thread_result_taken((uintptr_t)thread, 0);
     return status;
 }

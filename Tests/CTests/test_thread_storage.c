@@ -12,8 +12,11 @@
  *
  * Last, a finished thread's result (returned, or passed to pthread_exit)
  * must stay alive until pthread_join: in between it is held only by the
- * exited thread's descriptor.
+ * exited thread's descriptor. A successful pthread_tryjoin_np or
+ * pthread_timedjoin_np takes the result as pthread_join does: the result
+ * survives until then and may be reclaimed after.
  */
+#define _GNU_SOURCE
 #include "check.h"
 #include "garbage.h"
 
@@ -202,6 +205,54 @@ static void result_before_join(int use_pthread_exit) {
           "pthread_join", use_pthread_exit ? "pthread_exit" : "returned");
 }
 
+/* Waits until the thread started with return_a_list has exited. */
+static void wait_for_exit(void) {
+    char path[64];
+    struct stat status;
+    while (finishing_thread_id == 0) sched_yield();
+    snprintf(path, sizeof path, "/proc/self/task/%d", (int)finishing_thread_id);
+    while (stat(path, &status) == 0) sched_yield();
+}
+
+/* Joins with pthread_tryjoin_np (use_timed 0) or pthread_timedjoin_np,
+ * checks the list, then points a weak link (in memory the collector does
+ * not scan) at it and drops the result. */
+__attribute__((noinline)) static void **join_nonportably(pthread_t thread, int use_timed, void **link) {
+    collect_amid_garbage();
+    void *result = NULL;
+    int status;
+    if (use_timed) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 10;
+        status = pthread_timedjoin_np(thread, &result, &deadline);
+    } else {
+        status = pthread_tryjoin_np(thread, &result);
+    }
+    CHECK(status == 0, "%s of an exited thread to succeed (status %d)",
+          use_timed ? "pthread_timedjoin_np" : "pthread_tryjoin_np", status);
+    CHECK(list_is_intact(result, 41), "the result of a finished thread to survive collections until %s",
+          use_timed ? "pthread_timedjoin_np" : "pthread_tryjoin_np");
+    *link = result;
+    CHECK(gc_register_weak_link(link, result) == SWIFTGC_SUCCESS, "the weak link to register");
+    result = NULL;
+    return link;
+}
+
+static void result_after_nonportable_join(int use_timed) {
+    finishing_thread_id = 0;
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, return_a_list, NULL) == 0, "pthread_create to succeed");
+    wait_for_exit();
+    void **link = (void **)hidden_table_create(1);
+    join_nonportably(thread, use_timed, link);
+    for (int round = 0; round < 4 && *link != NULL; round++) collect_with_clean_stack();
+    CHECK(*link == NULL, "a thread's result to be reclaimed once %s took it",
+          use_timed ? "pthread_timedjoin_np" : "pthread_tryjoin_np");
+    gc_unregister_weak_link(link);
+    hidden_table_destroy((uintptr_t *)link, 1);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     char library_path[4096];
@@ -219,5 +270,7 @@ int main(int argc, char **argv) {
     sleeping_thread_stack();
     result_before_join(0);
     result_before_join(1);
+    result_after_nonportable_join(0);
+    result_after_nonportable_join(1);
     return check_finish();
 }
