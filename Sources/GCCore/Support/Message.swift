@@ -108,3 +108,15 @@ func reportLine(_ body: (inout Message) -> Void) {
         message.writeLine()
     }
 }
+
+/// Builds one line with `body`, without the `swiftgc: ` prefix, ended with a
+/// newline, and writes it to stderr: for reports whose lines follow another
+/// tool's layout (the leak report follows LeakSanitizer's).
+func reportUnprefixedLine(_ body: (inout Message) -> Void) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
+        var message = Message(storage: buffer.baseAddress!, capacity: 1023)
+        body(&message)
+        message.append(byte: 10)
+        message.writeLine()
+    }
+}
