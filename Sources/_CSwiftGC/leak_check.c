@@ -60,7 +60,7 @@ int swiftgc_capture_stack(uintptr_t *frames, int capacity) {
     return count;
 }
 
-/* The main program's path, which the dynamic loader leaves empty. */
+/* The main program's absolute path, from /proc/self/exe. */
 static char main_program_path[512];
 
 int swiftgc_describe_address(uintptr_t address, swiftgc_address_description *description) {
@@ -69,12 +69,15 @@ int swiftgc_describe_address(uintptr_t address, swiftgc_address_description *des
     memset(description, 0, sizeof *description);
     if (dladdr1((void *)address, &info, (void **)&map, RTLD_DL_LINKMAP) == 0) return 0;
     description->module = info.dli_fname;
-    if (!description->module || !description->module[0]) {
+    /* For the main program dladdr gives argv[0], which may be relative or
+     * a bare name; its link map's name is empty. */
+    int is_main_program = map ? !map->l_name || !map->l_name[0] : !info.dli_fname || !info.dli_fname[0];
+    if (is_main_program) {
         if (!main_program_path[0]) {
             ssize_t length = readlink("/proc/self/exe", main_program_path, sizeof main_program_path - 1);
             main_program_path[length > 0 ? length : 0] = 0;
         }
-        description->module = main_program_path;
+        if (main_program_path[0]) description->module = main_program_path;
     }
     /* The load bias, so module+offset is what addr2line -e module expects
      * (for a non-PIE executable the bias is 0 and the offset absolute). */
