@@ -87,6 +87,10 @@ int swiftgc_describe_address(uintptr_t address, swiftgc_address_description *des
     return 1;
 }
 
+int swiftgc_duplicate_standard_error(void) { return fcntl(2, F_DUPFD_CLOEXEC, 64); }
+
+int swiftgc_descriptor_is_open(int descriptor) { return fcntl(descriptor, F_GETFD) != -1; }
+
 void swiftgc_flush_and_exit(int status) {
     fflush(NULL);
     _exit(status);

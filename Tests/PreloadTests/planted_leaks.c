@@ -10,11 +10,15 @@
  *   planted_leaks early   leaks 3 × 48 bytes from leak_direct_blocks, calls
  *                         gc_collect (the early report), then leaks 40960
  *                         bytes from leak_large_block and exits 0.
+ *   planted_leaks closes-stderr  leaks 3 × 48 bytes from leak_direct_blocks
+ *                         and closes stderr in an exit handler, as gnulib's
+ *                         close_stdout does; the report must still appear.
  * Built with -g -fno-omit-frame-pointer -rdynamic so dladdr names the
  * functions, which are not static and not inlined. */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct node { struct node *next; char payload[56]; };
 
@@ -57,6 +61,8 @@ __attribute__((noinline)) void clobber_stack(void) {
     for (size_t index = 0; index < sizeof filler; index++) filler[index] = 0;
 }
 
+static void close_standard_error(void) { close(2); }
+
 int main(int argc, char **argv) {
     const char *scenario = argc > 1 ? argv[1] : "all";
     if (strcmp(scenario, "early") == 0) {
@@ -66,6 +72,12 @@ int main(int argc, char **argv) {
         clobber_stack();
         collect();
         leak_large_block();
+        clobber_stack();
+        return 0;
+    }
+    if (strcmp(scenario, "closes-stderr") == 0) {
+        atexit(close_standard_error);
+        leak_direct_blocks();
         clobber_stack();
         return 0;
     }

@@ -77,6 +77,10 @@ leak_check_tests() {
        && [ "$(leak_groups "$work/early-part2")" = "Direct 40960 1 leak_large_block" ] && [ "$status" = 23 ]; then
         pass "leak-check: gc_collect reports the leaks so far; exit reports only the later ones"
     else fail "leak-check: early report (status $status)"; cat "$work/out.stderr"; fi
+    preloaded leak-check "$work/out" "$programs/planted_leaks" closes-stderr
+    if [ "$(leak_groups "$work/out.stderr")" = "Direct 144 3 leak_direct_blocks" ]; then
+        pass "leak-check: the report reaches stderr after the program closed fd 2 at exit"
+    else fail "leak-check: report after closing stderr"; cat "$work/out.stderr"; fi
 }
 
 # Compares a real program's output under the preload with a plain run.

@@ -33,6 +33,8 @@ struct LeakCheckState {
     var previouslyReportedObjects: UInt64 = 0
     /// Marking stopped short (no /proc/self/maps): nothing can be classified.
     var isIncomplete = false
+    /// stderr as it was at start-up, for when the program has closed fd 2.
+    var savedStandardError: Int32 = -1
 }
 
 /// Set once by `LeakCheck.start`; nil outside leak-check mode.
@@ -74,6 +76,7 @@ enum LeakCheck {
         check.initialize(to: LeakCheckState(
             nextStackIdentifier: 1, depot: depot, blockStacks: table, arenaStart: arenaStart, arenaBytes: arenaBytes,
             reservationStart: reservation.value, reservationEnd: reservation.value + totalBytes))
+        check.pointee.savedStandardError = swiftgc_duplicate_standard_error()
         leakCheckState = check
         atexit { LeakCheck.reportAtExit() }
     }

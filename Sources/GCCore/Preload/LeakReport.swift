@@ -16,7 +16,13 @@ import _CSwiftGC
 /// blocks' usable sizes (the request rounded up to its size class). No line
 /// starts with `swiftgc:`, which marks misuse.
 enum LeakReport {
+    /// Where the report goes: stderr, or the copy of it taken at start-up
+    /// once the program has closed fd 2. Set by `print`.
+    private nonisolated(unsafe) static var descriptor: Int32 = 2
+
     static func print(_ check: UnsafeMutablePointer<LeakCheckState>, isAtExit: Bool) {
+        let saved = check.pointee.savedStandardError
+        descriptor = swiftgc_descriptor_is_open(2) == 0 && saved >= 0 ? saved : 2
         if check.pointee.isIncomplete {
             reportLine { $0.append("leak-check: cannot read /proc/self/maps, so roots are unknown; no leak report") }
             return
@@ -34,7 +40,7 @@ enum LeakReport {
             }
             return
         }
-        reportUnprefixedLine { _ in }
+        reportUnprefixedLine(descriptor: descriptor) { _ in }
         headerLine(isAtExit: isAtExit) { $0.append("detected memory leaks") }
         for pass in 0..<2 {
             let isDirect = pass == 0
@@ -43,8 +49,8 @@ enum LeakReport {
                 let objects = isDirect ? record.pointee.directObjects : record.pointee.indirectObjects
                 guard objects > 0 else { continue }
                 let bytes = isDirect ? record.pointee.directBytes : record.pointee.indirectBytes
-                reportUnprefixedLine { _ in }
-                reportUnprefixedLine {
+                reportUnprefixedLine(descriptor: descriptor) { _ in }
+                reportUnprefixedLine(descriptor: descriptor) {
                     $0.append(isDirect ? "Direct" : "Indirect")
                     $0.append(" leak of ")
                     $0.append(decimal: bytes)
@@ -62,8 +68,8 @@ enum LeakReport {
             record.pointee.indirectObjects = 0
             record.pointee.indirectBytes = 0
         }
-        reportUnprefixedLine { _ in }
-        reportUnprefixedLine {
+        reportUnprefixedLine(descriptor: descriptor) { _ in }
+        reportUnprefixedLine(descriptor: descriptor) {
             $0.append("SUMMARY: SwiftGC leak check: ")
             $0.append(decimal: check.pointee.leakedBytes)
             $0.append(" byte(s) leaked in ")
@@ -80,7 +86,7 @@ enum LeakReport {
     /// A line starting `==pid==SwiftGC leak check: ` (at gc_collect, with
     /// `(gc_collect)` before the colon).
     private static func headerLine(isAtExit: Bool, _ body: (inout Message) -> Void) {
-        reportUnprefixedLine {
+        reportUnprefixedLine(descriptor: descriptor) {
             $0.append("==")
             $0.append(decimal: UInt64(swiftgc_process_id()))
             $0.append("==SwiftGC leak check")
@@ -108,7 +114,7 @@ enum LeakReport {
     private static func printFrames(_ depot: StackDepot, _ record: UnsafeMutablePointer<StackRecord>) {
         let count = Int(record.pointee.frameCount)
         if count == 0 {
-            reportUnprefixedLine { $0.append("    <unknown stack>") }
+            reportUnprefixedLine(descriptor: descriptor) { $0.append("    <unknown stack>") }
             return
         }
         let frames = depot.frames(of: record)
@@ -122,7 +128,7 @@ enum LeakReport {
     private static func printFrame(index: Int, address: UInt) {
         var description = swiftgc_address_description()
         let isKnown = swiftgc_describe_address(address, &description) != 0
-        reportUnprefixedLine {
+        reportUnprefixedLine(descriptor: descriptor) {
             $0.append("    #")
             $0.append(decimal: UInt64(index))
             $0.append(" ")

@@ -201,6 +201,12 @@ typedef struct swiftgc_address_description {
 /* Fills description; returns 0 if no loaded module contains address. */
 int swiftgc_describe_address(uintptr_t address, swiftgc_address_description *description);
 
+/* A close-on-exec duplicate of stderr numbered 64 or more, or -1: the leak
+ * report still reaches the original stderr if the program closes fd 2 in
+ * an exit handler of its own (gnulib's close_stdout does). */
+int swiftgc_duplicate_standard_error(void);
+int swiftgc_descriptor_is_open(int descriptor);
+
 /* Flushes stdio and ends the process with status at once (_exit): the leak
  * report's exit status, set from an exit handler. */
 void swiftgc_flush_and_exit(int status) __attribute__((noreturn));
