@@ -90,7 +90,13 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 test: check-library check-preload-library c-tests preload-tests boehm-tests swift-test examples
 
 PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
-  $(BUILD)/preload-tests/planted_bugs
+  $(BUILD)/preload-tests/planted_bugs $(BUILD)/preload-tests/planted_leaks
+
+# The leak report names the allocating functions through dladdr, which sees
+# only exported symbols: hence -rdynamic (and frame pointers for the stacks).
+$(BUILD)/preload-tests/planted_leaks: Tests/PreloadTests/planted_leaks.c
+	@mkdir -p $(BUILD)/preload-tests
+	$(CC) $(C_FLAGS) -fno-omit-frame-pointer -rdynamic $< -ldl -o $@
 
 $(BUILD)/preload-tests/%: Tests/PreloadTests/%.c Tests/CTests/check.h
 	@mkdir -p $(BUILD)/preload-tests

@@ -5,11 +5,16 @@
 # the planted bugs that apply to the mode, and real Debian programs whose
 # output must be identical with and without the preload. Prints one line per
 # check and exits non-zero if any failed.
+#
+# In leak-check mode programs run with SWIFTGC_LEAK_EXIT_CODE=0 (unless
+# leak_exit_code is set for one command), so a program that leaks at exit, as
+# python3 and gcc do, keeps its status; its leak report on stderr is ignored,
+# as the report's lines never start with `swiftgc:`.
 set -uo pipefail
 
 library="$(realpath "$1")"
 programs="$(realpath "$2")"
-modes="${PRELOAD_MODES:-malloc collect ignore-free}"
+modes="${PRELOAD_MODES:-malloc collect ignore-free leak-check}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +27,60 @@ fail() { failures=$((failures + 1)); echo "FAIL $*"; }
 # Runs a command with the preload in a mode; stdout to a file.
 preloaded() { # mode output command...
     local mode="$1" output="$2"; shift 2
-    SWIFTGC_MODE="$mode" LD_PRELOAD="$library" "$@" >"$output" 2>"$output.stderr"
+    SWIFTGC_MODE="$mode" SWIFTGC_LEAK_EXIT_CODE="${leak_exit_code:-0}" LD_PRELOAD="$library" "$@" \
+        >"$output" 2>"$output.stderr"
+}
+
+# The leak report in a stderr file as one line per group, sorted:
+# "Direct|Indirect bytes objects function-of-frame-0".
+leak_groups() { # stderr-file
+    awk '/^(Direct|Indirect) leak of/ { kind = $1; bytes = $4; objects = $7; getline; print kind, bytes, objects, $4 }' "$1" | sort
+}
+
+# SWIFTGC_MODE=leak-check on the planted leaks (planted_leaks.c).
+leak_check_tests() {
+    local expected actual
+    expected=$(printf '%s\n' "Direct 144 3 leak_direct_blocks" "Direct 32 1 leak_list" "Direct 40960 1 leak_large_block" \
+               "Indirect 64 1 make_list_node" "Indirect 64 1 make_list_node" | sort)
+    leak_exit_code=23 preloaded leak-check "$work/out" "$programs/planted_leaks" all
+    local status=$?
+    actual=$(leak_groups "$work/out.stderr")
+    if [ "$actual" = "$expected" ] && grep -qx 'SUMMARY: SwiftGC leak check: 41264 byte(s) leaked in 7 allocation(s).' "$work/out.stderr" \
+       && ! grep -q '^swiftgc:' "$work/out.stderr"; then
+        pass "leak-check: reports exactly the planted leaks, direct and indirect, by allocating function"
+    else fail "leak-check: planted leaks"; echo "expected:"; echo "$expected"; echo "got:"; cat "$work/out.stderr"; fi
+    if [ "$status" = 23 ]; then pass "leak-check: exit status is SWIFTGC_LEAK_EXIT_CODE (23) on leaks"
+    else fail "leak-check: exit status $status, expected 23"; fi
+    reachable=$(sed -n 's/.*: \([0-9]*\) byte(s) in \([0-9]*\) allocation(s) still reachable.*/\1 \2/p' "$work/out.stderr")
+    if [ -n "$reachable" ] && [ "${reachable%% *}" -ge 96 ] && ! grep -q keep_reachable_block "$work/out.stderr"; then
+        pass "leak-check: the reachable block is counted as reachable ($reachable), not reported"
+    else fail "leak-check: reachable line '$reachable'"; fi
+    # The offset printed for a frame is what addr2line expects.
+    local frame module offset
+    frame=$(grep -m1 ' in leak_direct_blocks (' "$work/out.stderr" | sed 's/.*(\(.*\))$/\1/')
+    module=${frame%+*}; offset=${frame##*+}
+    if [ "$(addr2line -f -e "$module" "$offset" | head -1)" = leak_direct_blocks ]; then
+        pass "leak-check: addr2line -f -e $module $offset names leak_direct_blocks"
+    else fail "leak-check: addr2line on '$frame'"; fi
+    for code in 0 7; do
+        leak_exit_code=$code preloaded leak-check "$work/out" "$programs/planted_leaks" all
+        status=$?
+        if [ "$status" = "$code" ]; then pass "leak-check: SWIFTGC_LEAK_EXIT_CODE=$code gives status $code"
+        else fail "leak-check: SWIFTGC_LEAK_EXIT_CODE=$code gave status $status"; fi
+    done
+    # An early report at gc_collect; its leaks are not reported again at exit.
+    leak_exit_code=23 preloaded leak-check "$work/out" "$programs/planted_leaks" early
+    status=$?
+    awk '/detected memory leaks/ { part++ } { print > ("'"$work"'/early-part" part) }' "$work/out.stderr"
+    if grep -q '(gc_collect): detected memory leaks' "$work/early-part1" 2>/dev/null \
+       && [ "$(leak_groups "$work/early-part1")" = "Direct 144 3 leak_direct_blocks" ] \
+       && [ "$(leak_groups "$work/early-part2")" = "Direct 40960 1 leak_large_block" ] && [ "$status" = 23 ]; then
+        pass "leak-check: gc_collect reports the leaks so far; exit reports only the later ones"
+    else fail "leak-check: early report (status $status)"; cat "$work/out.stderr"; fi
+    preloaded leak-check "$work/out" "$programs/planted_leaks" closes-stderr
+    if [ "$(leak_groups "$work/out.stderr")" = "Direct 144 3 leak_direct_blocks" ]; then
+        pass "leak-check: the report reaches stderr after the program closed fd 2 at exit"
+    else fail "leak-check: report after closing stderr"; cat "$work/out.stderr"; fi
 }
 
 # Compares a real program's output under the preload with a plain run.
@@ -88,6 +146,8 @@ for mode in $modes; do
             fail "$mode: SWIFTGC_ABORT_ON_ERROR=1 should abort on misuse"
         else pass "$mode: SWIFTGC_ABORT_ON_ERROR=1 aborts on misuse"; fi
     fi
+
+    if [ "$mode" = leak-check ]; then leak_check_tests; fi
 
     # Real programs, output identical to a plain run.
     same_output "$mode" "python3" python3 "$here/allocation_heavy.py"

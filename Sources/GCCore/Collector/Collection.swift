@@ -70,6 +70,14 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
         markThreads(&marker, except: current)
+        #if SWIFTGC_PRELOAD
+        if preloadMode == .leakCheck {
+            // A leak report: classify, sweep nothing.
+            LeakCheck.classify(self, &marker, hasAllRoots: foundDataSegments)
+            pointee.threads.restartOtherThreads(except: current, epoch: epoch)
+            return
+        }
+        #endif
         if foundDataSegments { finalizeAndClearWeakLinks(&marker) }
         pointee.markStack = marker.stack
         pointee.markStack.release()

@@ -3,6 +3,9 @@ import _CSwiftGC
 /// Collection control, roots and statistics behind the C API.
 enum Control {
     static func collect() {
+        #if SWIFTGC_PRELOAD
+        if preloadMode == .leakCheck { return LeakCheck.reportNewLeaks() }
+        #endif
         guard let state = CollectorState.shared() else { return }
         state.lock()
         state.collect()

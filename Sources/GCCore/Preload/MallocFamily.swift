@@ -24,14 +24,15 @@ enum MallocFamily {
         preloadMode = mode
         mallocObjectKind = mode == .malloc ? .atomic : .normal
         if !mode.collectsAutomatically { state.pointee.disableCount += 1 }
+        if mode == .leakCheck { LeakCheck.start(state) }
     }
 
     /// Called at the start of every collection; true when the mode replaces
     /// it: malloc mode never collects (its blocks are not scanned, so a
     /// collection would free live memory), and leak-check mode reclaims
-    /// nothing (its leak report is not written yet).
+    /// nothing: its only collections are the marking of leak reports.
     static func replacesCollection(_ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        preloadMode == .malloc || preloadMode == .leakCheck
+        preloadMode == .malloc || (preloadMode == .leakCheck && !LeakCheck.isReportRequested)
     }
 
     // MARK: Allocation
@@ -41,6 +42,7 @@ enum MallocFamily {
             let sizeClass = SizeClass.index(forBytes: size | (size == 0 ? 1 : 0))
             if let cache = UnsafeMutablePointer<ThreadCache>.current,
                let object = cache.entry(kind: mallocObjectKind, sizeClass: sizeClass).popSlot() {
+                if preloadMode == .leakCheck { LeakCheck.recordAllocation(object) }
                 return object
             }
             return allocateSmallSlowly(sizeClass: sizeClass)
@@ -51,13 +53,17 @@ enum MallocFamily {
     @inline(never) static func allocateSmallSlowly(sizeClass: Int) -> UnsafeMutableRawPointer? {
         if swiftgc_lock_depth() != 0 { return BootstrapArena.allocate(bytes: SizeClass.objectSize(ofClass: sizeClass)) }
         guard CollectorState.shared() != nil else { return Allocation.outOfMemory() }
-        return Allocation.allocateSmallSlowly(sizeClass: sizeClass, kind: mallocObjectKind)
+        let object = Allocation.allocateSmallSlowly(sizeClass: sizeClass, kind: mallocObjectKind)
+        if preloadMode == .leakCheck { LeakCheck.recordAllocation(object) }
+        return object
     }
 
     @inline(never) static func allocateLarge(_ size: UInt, kind: ObjectKind? = nil) -> UnsafeMutableRawPointer? {
         if swiftgc_lock_depth() != 0 { return BootstrapArena.allocate(bytes: size) }
         guard CollectorState.shared() != nil else { return Allocation.outOfMemory() }
-        return Allocation.allocateLarge(byteCount: size, kind: kind ?? mallocObjectKind)
+        let object = Allocation.allocateLarge(byteCount: size, kind: kind ?? mallocObjectKind)
+        if preloadMode == .leakCheck { LeakCheck.recordAllocation(object) }
+        return object
     }
 
     static func allocateZeroed(count: UInt, size: UInt) -> UnsafeMutableRawPointer? {

@@ -14,6 +14,8 @@ enum AnonymousMappings {
     static func isRoot(_ mapping: MappingLine, collectorStackPointer: Address) -> Bool {
         guard mapping.isReadable && mapping.isWritable && mapping.isPrivate else { return false }
         guard mapping.isAnonymous || isBrkHeap(mapping.path) else { return false }
+        // Leak-check's tables hold stack ids, never pointers.
+        guard !LeakCheck.ownsMapping(start: mapping.start, end: mapping.end) else { return false }
         return !(mapping.start <= collectorStackPointer && collectorStackPointer < mapping.end)
     }
 

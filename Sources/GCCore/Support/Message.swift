@@ -87,10 +87,10 @@ struct Message {
         append(" ms")
     }
 
-    fileprivate func writeLine() {
+    fileprivate func writeLine(descriptor: Int32 = 2) {
         var written = 0
         while written < count {
-            let result = write(2, storage + written, count - written)
+            let result = write(descriptor, storage + written, count - written)
             if result <= 0 { break }
             written += result
         }
@@ -106,5 +106,18 @@ func reportLine(_ body: (inout Message) -> Void) {
         body(&message)
         message.append(byte: 10)
         message.writeLine()
+    }
+}
+
+/// Builds one line with `body`, without the `swiftgc: ` prefix, ended with a
+/// newline, and writes it to `descriptor` (stderr by default): for reports
+/// whose lines follow another tool's layout (the leak report follows
+/// LeakSanitizer's).
+func reportUnprefixedLine(descriptor: Int32 = 2, _ body: (inout Message) -> Void) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
+        var message = Message(storage: buffer.baseAddress!, capacity: 1023)
+        body(&message)
+        message.append(byte: 10)
+        message.writeLine(descriptor: descriptor)
     }
 }

@@ -182,6 +182,43 @@ static inline uint64_t swiftgc_atomic_fetch_and_u64(uint64_t *word, uint64_t val
     return __atomic_fetch_and(word, value, __ATOMIC_ACQ_REL);
 }
 
+/* ---- Leak check (libswiftgc-preload.so, SWIFTGC_MODE=leak-check) --------
+ * Stores in frames up to capacity return addresses of the calling thread's
+ * stack, innermost first, leaving out the collector's own frames
+ * (unw_backtrace). Returns how many. Returns 0 when called again while this
+ * thread is already capturing (libunwind may call malloc). */
+int swiftgc_capture_stack(uintptr_t *frames, int capacity);
+
+/* What dladdr knows about an address: the containing module's path and load
+ * bias, and the nearest exported symbol at or below it. Strings belong
+ * to the dynamic loader; pointers are NULL when unknown. */
+typedef struct swiftgc_address_description {
+    const char *module;
+    uintptr_t module_base;
+    const char *symbol;
+    uintptr_t symbol_address;
+} swiftgc_address_description;
+/* Fills description; returns 0 if no loaded module contains address. */
+int swiftgc_describe_address(uintptr_t address, swiftgc_address_description *description);
+
+/* A close-on-exec duplicate of stderr numbered 64 or more, or -1: the leak
+ * report still reaches the original stderr if the program closes fd 2 in
+ * an exit handler of its own (gnulib's close_stdout does). */
+int swiftgc_duplicate_standard_error(void);
+int swiftgc_descriptor_is_open(int descriptor);
+
+/* Flushes stdio and ends the process with status at once (_exit): the leak
+ * report's exit status, set from an exit handler. */
+void swiftgc_flush_and_exit(int status) __attribute__((noreturn));
+
+static inline uint32_t swiftgc_atomic_load_u32(const uint32_t *word) {
+    return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+static inline uint32_t swiftgc_atomic_fetch_add_u32(uint32_t *word, uint32_t value) {
+    return __atomic_fetch_add(word, value, __ATOMIC_ACQ_REL);
+}
+static inline int swiftgc_process_id(void) { return (int)getpid(); }
+
 #ifdef __cplusplus
 }
 #endif
