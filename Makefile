@@ -26,7 +26,7 @@ BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
 # Real programs the preload tests run under libswiftgc-preload.so.
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
 # bdwgc itself, for the reference runs of the bdwgc compatibility tests.
-BOEHM_TEST_PACKAGES := libgc-dev w3m mmv
+BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
@@ -148,6 +148,12 @@ boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
 	cmp $(BUILD)/boehm/mmv-bdwgc.out $(BUILD)/boehm/mmv-swiftgc.out && \
 	cmp $(BUILD)/boehm/mmv-bdwgc.files $(BUILD)/boehm/mmv-swiftgc.files && \
 	echo "mmv renaming 300 files: same output and result on bdwgc and on SwiftGC (LD_PRELOAD)."
+	@guile --no-auto-compile Tests/BoehmTests/guile_allocation.scm > $(BUILD)/boehm/guile-bdwgc.out && \
+	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 guile --no-auto-compile \
+	  Tests/BoehmTests/guile_allocation.scm > $(BUILD)/boehm/guile-swiftgc.out 2> $(BUILD)/boehm/guile-swiftgc.err && \
+	grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/guile-swiftgc.err && \
+	cmp $(BUILD)/boehm/guile-bdwgc.out $(BUILD)/boehm/guile-swiftgc.out && \
+	echo "guile 3.0 (object kinds, mark procedures, weak tables, guardians): same output on bdwgc and on SwiftGC (LD_PRELOAD), which collected."
 
 swift-test: | deps
 	swift test --no-parallel
@@ -226,7 +232,8 @@ install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc
 	install -m 644 include/boehm/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc.h
 	install -m 644 include/boehm/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_typed.h
-	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
+	install -m 644 include/boehm/gc_mark.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_mark.h
+	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h include/boehm/gc/gc_mark.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 
 uninstall:

@@ -11,6 +11,7 @@
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
 #include "../../include/boehm/gc/gc_typed.h"
+#include "../../include/boehm/gc/gc_mark.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -26,15 +27,11 @@ static void *swiftgc_thread_record(void) { return swiftgc_thread_record_slot; }
 
 #define BOEHM_EXPORT __attribute__((visibility("default")))
 
-BOEHM_EXPORT void *GC_least_plausible_heap_addr = (void *)0;
-BOEHM_EXPORT void *GC_greatest_plausible_heap_addr = (void *)~(uintptr_t)0;
-
+/* The exported variables (GC_oom_fn, GC_dont_gc, ...) are in boehm_variables.c. */
 static int is_init_called;
-static GC_oom_func oom_function;
 static GC_warn_proc warn_procedure;
-static GC_start_callback_proc start_callback;
-static GC_word free_space_divisor = 3;
-static int java_finalization = 1;
+/* Called by boehm_variables.c when a collection starts. */
+GC_start_callback_proc swiftgc_boehm_start_callback;
 
 /* ---- Initialisation and allocation ---- */
 BOEHM_EXPORT void GC_init(void) {
@@ -43,10 +40,13 @@ BOEHM_EXPORT void GC_init(void) {
 }
 BOEHM_EXPORT int GC_is_init_called(void) { return is_init_called; }
 
-static void *out_of_memory(void *result, size_t size) {
-    if (result == NULL && size != 0 && oom_function) return oom_function(size);
+/* A failed allocation's result: what GC_oom_fn returns, if set. */
+void *swiftgc_boehm_out_of_memory(void *result, size_t size) {
+    GC_oom_func function = GC_oom_fn;
+    if (result == NULL && size != 0 && function) return function(size);
     return result;
 }
+#define out_of_memory swiftgc_boehm_out_of_memory
 
 BOEHM_EXPORT void *GC_malloc(size_t size) { return out_of_memory(gc_malloc(size), size); }
 BOEHM_EXPORT void *GC_malloc_atomic(size_t size) { return out_of_memory(gc_malloc_atomic(size), size); }
@@ -103,16 +103,9 @@ BOEHM_EXPORT int GC_posix_memalign(void **result, size_t alignment, size_t size)
 }
 
 BOEHM_EXPORT void *GC_malloc_many(size_t size) {
-    if (size < sizeof(void *)) size = sizeof(void *);
-    size_t count = size >= 4096 ? 1 : 4096 / (size + 1);
     void *list = NULL;
-    for (size_t index = 0; index < count; index++) {
-        void **object = gc_malloc(size);
-        if (object == NULL) break;
-        *object = list;
-        list = object;
-    }
-    return out_of_memory(list, size);
+    GC_generic_malloc_many(size, GC_I_NORMAL, &list);
+    return list;
 }
 
 /* ---- Typed allocation ---- */
@@ -148,19 +141,27 @@ BOEHM_EXPORT int GC_try_to_collect(GC_stop_func stop) {
 BOEHM_EXPORT int GC_collect_a_little(void) { return 0; }
 BOEHM_EXPORT void GC_enable(void) { gc_enable(); }
 BOEHM_EXPORT void GC_disable(void) { gc_disable(); }
-BOEHM_EXPORT int GC_is_disabled(void) { return gc_is_disabled(); }
+BOEHM_EXPORT int GC_is_disabled(void) { return gc_is_disabled() || GC_dont_gc != 0; }
 BOEHM_EXPORT int GC_expand_hp(size_t bytes) { (void)bytes; return 1; }
 BOEHM_EXPORT void GC_set_max_heap_size(GC_word bytes) { gc_set_max_heap_size(bytes); }
-BOEHM_EXPORT void GC_set_free_space_divisor(GC_word divisor) { free_space_divisor = divisor; }
-BOEHM_EXPORT GC_word GC_get_free_space_divisor(void) { return free_space_divisor; }
-BOEHM_EXPORT void GC_set_dont_expand(int value) { (void)value; }
-BOEHM_EXPORT void GC_set_full_freq(int value) { (void)value; }
-BOEHM_EXPORT void GC_set_time_limit(unsigned long value) { (void)value; }
-BOEHM_EXPORT void GC_set_max_retries(GC_word value) { (void)value; }
+BOEHM_EXPORT void GC_set_free_space_divisor(GC_word divisor) { if (divisor > 0) GC_free_space_divisor = divisor; }
+BOEHM_EXPORT GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }
+BOEHM_EXPORT void GC_set_dont_expand(int value) { GC_dont_expand = value; }
+BOEHM_EXPORT int GC_get_dont_expand(void) { return GC_dont_expand; }
+BOEHM_EXPORT void GC_set_full_freq(int value) { GC_full_freq = value; }
+BOEHM_EXPORT int GC_get_full_freq(void) { return GC_full_freq; }
+BOEHM_EXPORT void GC_set_time_limit(unsigned long value) { GC_time_limit = value; }
+BOEHM_EXPORT unsigned long GC_get_time_limit(void) { return GC_time_limit; }
+BOEHM_EXPORT void GC_set_max_retries(GC_word value) { GC_max_retries = value; }
+BOEHM_EXPORT GC_word GC_get_max_retries(void) { return GC_max_retries; }
 BOEHM_EXPORT void GC_set_force_unmap_on_gcollect(int value) { (void)value; }
-BOEHM_EXPORT void GC_set_dont_precollect(int value) { (void)value; }
-BOEHM_EXPORT void GC_set_no_dls(int value) { (void)value; }
-BOEHM_EXPORT int GC_get_no_dls(void) { return 0; }
+BOEHM_EXPORT void GC_set_dont_precollect(int value) { GC_dont_precollect = value; }
+BOEHM_EXPORT void GC_set_no_dls(int value) { GC_no_dls = value; }
+BOEHM_EXPORT int GC_get_no_dls(void) { return GC_no_dls; }
+BOEHM_EXPORT void GC_set_non_gc_bytes(GC_word value) { GC_non_gc_bytes = value; }
+BOEHM_EXPORT GC_word GC_get_non_gc_bytes(void) { return GC_non_gc_bytes; }
+BOEHM_EXPORT void GC_set_use_entire_heap(int value) { GC_use_entire_heap = value; }
+BOEHM_EXPORT int GC_get_use_entire_heap(void) { return GC_use_entire_heap; }
 
 /* ---- Roots ---- */
 BOEHM_EXPORT void GC_add_roots(void *low, void *high_plus_one) { gc_add_roots(low, high_plus_one); }
@@ -192,14 +193,26 @@ BOEHM_EXPORT void GC_register_finalizer_unreachable(void *object, GC_finalizatio
 BOEHM_EXPORT int GC_invoke_finalizers(void) { return gc_run_finalizers(); }
 BOEHM_EXPORT int GC_should_invoke_finalizers(void) { return gc_pending_finalizers() != 0; }
 BOEHM_EXPORT void GC_finalize_all(void) { gc_finalize_all(); }
-BOEHM_EXPORT void GC_set_finalize_on_demand(int value) { gc_set_finalize_on_demand(value); }
+/* The variables are the truth; the core's copies are refreshed here and at
+ * the start of each collection (boehm_variables.c). */
+extern int swiftgc_boehm_synced_finalize_on_demand;
+extern GC_finalizer_notifier_proc swiftgc_boehm_synced_finalizer_notifier;
+BOEHM_EXPORT void GC_set_finalize_on_demand(int value) {
+    GC_finalize_on_demand = value;
+    swiftgc_boehm_synced_finalize_on_demand = value;
+    gc_set_finalize_on_demand(value);
+}
 BOEHM_EXPORT int GC_get_finalize_on_demand(void) { return gc_get_finalize_on_demand(); }
 BOEHM_EXPORT void GC_set_finalizer_notifier(GC_finalizer_notifier_proc notifier) {
+    GC_finalizer_notifier = notifier;
+    swiftgc_boehm_synced_finalizer_notifier = notifier;
     gc_set_finalizer_notifier(notifier);
 }
 BOEHM_EXPORT GC_finalizer_notifier_proc GC_get_finalizer_notifier(void) { return gc_get_finalizer_notifier(); }
-BOEHM_EXPORT void GC_set_java_finalization(int value) { java_finalization = value; }
-BOEHM_EXPORT int GC_get_java_finalization(void) { return java_finalization; }
+/* Objects reachable from a finalizable object always stay alive until its
+ * finalizer has run, as with bdwgc's default GC_java_finalization = 1. */
+BOEHM_EXPORT void GC_set_java_finalization(int value) { GC_java_finalization = value; }
+BOEHM_EXPORT int GC_get_java_finalization(void) { return GC_java_finalization; }
 
 /* ---- Weak links ---- */
 static int link_result(int result) { return result == SWIFTGC_INVALID ? GC_NO_MEMORY : result; }
@@ -316,17 +329,19 @@ BOEHM_EXPORT unsigned GC_get_version(void) {
 /* ---- Warnings and out of memory ---- */
 BOEHM_EXPORT void GC_set_warn_proc(GC_warn_proc proc) { warn_procedure = proc; }
 BOEHM_EXPORT GC_warn_proc GC_get_warn_proc(void) { return warn_procedure; }
-BOEHM_EXPORT void GC_set_oom_fn(GC_oom_func fn) { oom_function = fn; }
-BOEHM_EXPORT GC_oom_func GC_get_oom_fn(void) { return oom_function; }
+BOEHM_EXPORT void GC_set_oom_fn(GC_oom_func fn) { GC_oom_fn = fn; }
+BOEHM_EXPORT GC_oom_func GC_get_oom_fn(void) { return GC_oom_fn; }
 
 /* ---- Accepted settings ---- */
-BOEHM_EXPORT void GC_set_all_interior_pointers(int value) { (void)value; }
-BOEHM_EXPORT int GC_get_all_interior_pointers(void) { return 1; }
+/* Off: GC_generic_malloc_many and GC_malloc_many give objects exactly the
+ * size asked; everything else keeps its padding byte (README). */
+BOEHM_EXPORT void GC_set_all_interior_pointers(int value) { GC_all_interior_pointers = value != 0; }
+BOEHM_EXPORT int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
 BOEHM_EXPORT void GC_register_displacement(size_t offset) { (void)offset; }
 BOEHM_EXPORT void GC_enable_incremental(void) {}
 BOEHM_EXPORT int GC_is_incremental_mode(void) { return 0; }
-BOEHM_EXPORT void GC_set_find_leak(int value) { (void)value; }
-BOEHM_EXPORT int GC_get_find_leak(void) { return 0; }
+BOEHM_EXPORT void GC_set_find_leak(int value) { GC_find_leak = value; }
+BOEHM_EXPORT int GC_get_find_leak(void) { return GC_find_leak; }
 
 /* ---- Other ---- */
 BOEHM_EXPORT void GC_dump(void) {
@@ -335,7 +350,8 @@ BOEHM_EXPORT void GC_dump(void) {
             (unsigned long long)stats.heap_size, (unsigned long long)stats.bytes_in_use,
             (unsigned long long)stats.collections);
 }
-BOEHM_EXPORT void GC_set_start_callback(GC_start_callback_proc fn) { start_callback = fn; }
-BOEHM_EXPORT GC_start_callback_proc GC_get_start_callback(void) { return start_callback; }
+/* Called with the heap lock held at the start of each collection. */
+BOEHM_EXPORT void GC_set_start_callback(GC_start_callback_proc fn) { swiftgc_boehm_start_callback = fn; }
+BOEHM_EXPORT GC_start_callback_proc GC_get_start_callback(void) { return swiftgc_boehm_start_callback; }
 
 #endif /* SWIFTGC_BOEHM_EXPORTS */

@@ -47,7 +47,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             switch FinalizationOrder(rawValue: slot.pointee.third) ?? .topological {
             case .topological:
                 marker.scanContents(span: span, index: index)
-            case .ignoringSelf where span.pointee.kind == .typed:
+            case .ignoringSelf where span.pointee.kind.isScannedPrecisely:
                 marker.scanContents(span: span, index: index) // self-pointers count here
             case .ignoringSelf:
                 var cursor = start

@@ -24,7 +24,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// SWIFTGC_HEAP_GROWTH percent, and at least SWIFTGC_INITIAL_HEAP.
     var collectionBudget: UInt {
         let growth = UInt(pointee.options[.heapGrowth])
-        let proportional = pointee.statistics.bytesInUse / 100 * growth
+        var proportional = pointee.statistics.bytesInUse / 100 * growth
+        let divisor = UInt(swiftgc_boehm_free_space_divisor()) // bdwgc's GC_free_space_divisor, if set
+        if divisor > 0 { proportional = pointee.statistics.bytesInUse / divisor }
         return max(UInt(pointee.options[.initialHeap]), proportional)
     }
 
@@ -39,6 +41,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         #if SWIFTGC_PRELOAD
         if MallocFamily.replacesCollection(self) { return }
         #endif
+        let pageMap = pointee.heap.pageMap
+        guard swiftgc_boehm_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else { return }
         Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
             state.collect(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
@@ -51,6 +55,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let epoch = pointee.threads.stopOtherThreads(except: current)
 
         var marker = Marker(pageMap: pointee.heap.pageMap, stack: pointee.markStack)
+        pointee.kinds.isMarking = true
         markUncollectableObjects(&marker)
         for index in 0..<pointee.roots.count {
             let range = pointee.roots.ranges[index]
@@ -74,11 +79,13 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         if preloadMode == .leakCheck {
             // A leak report: classify, sweep nothing.
             LeakCheck.classify(self, &marker, hasAllRoots: foundDataSegments)
+            pointee.kinds.isMarking = false
             pointee.threads.restartOtherThreads(except: current, epoch: epoch)
             return
         }
         #endif
         if foundDataSegments { finalizeAndClearWeakLinks(&marker) }
+        pointee.kinds.isMarking = false
         pointee.markStack = marker.stack
         pointee.markStack.release()
 

@@ -23,6 +23,8 @@ struct CollectorState {
     var heapLimit: UInt
     /// Slow-path allocations since the last stress collection (SWIFTGC_STRESS).
     var allocationsSinceStressCollection: UInt64 = 0
+    /// bdwgc object kinds and mark procedures (GC_new_kind, GC_new_proc).
+    var kinds = ObjectKinds()
 }
 
 nonisolated(unsafe) var collectorState: UnsafeMutablePointer<CollectorState>? = nil

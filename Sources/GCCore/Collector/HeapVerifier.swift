@@ -72,10 +72,10 @@ struct HeapVerifier {
                 if span.pointee.kind == .uncollectable && !span.markBits.isSet(index) && span.isAllocated(index) {
                     fail("an uncollectable object is not marked", span: span, object: start)
                 }
-                // Typed objects are scanned only at their bitmap's words, so
+                // Typed and described objects are scanned only at their descriptor's words, so
                 // the other words may look like pointers to unmarked objects;
                 // they are left out of this check.
-                guard span.markBits.isSet(index), span.pointee.kind.isScanned, span.pointee.kind != .typed,
+                guard span.markBits.isSet(index), span.pointee.kind.isScanned, !span.pointee.kind.isScannedPrecisely,
                       span.isAllocated(index) else { continue }
                 requireMarkedTargets(low: start.value, high: start.value &+ span.pointee.objectSize, source: start,
                                      "a marked object points to a live object that is not marked")

@@ -52,8 +52,10 @@ struct Marker {
         let kind = span.pointee.kind
         if kind == .atomic { return }
         let start = span.objectStart(index).value
-        let isPushed = kind == .typed ? pushTypedObject(start: start, size: span.pointee.objectSize)
-                                      : stack.push(low: start, high: start &+ span.pointee.objectSize)
+        let isPushed = kind.rawValue < ObjectKind.typed.rawValue
+            ? stack.push(low: start, high: start &+ span.pointee.objectSize)
+            : kind == .typed ? pushTypedObject(start: start, size: span.pointee.objectSize)
+                             : pushDescribedObject(span: span, index: index)
         if !isPushed {
             span.pointee.hasUnscannedMarks = true
             didOverflow = true
@@ -116,6 +118,10 @@ struct Marker {
             span.pointee.hasUnscannedMarks = false
             for index in 0..<span.pointee.objectCount where span.markBits.isSet(index) {
                 let start = span.objectStart(index).value
+                if span.pointee.kind == .described {
+                    _ = pushDescribedObject(span: span, index: index)
+                    continue
+                }
                 if span.pointee.kind == .typed {
                     if !pushTypedObject(start: start, size: span.pointee.objectSize) {
                         scanTypedObject(start: start, size: span.pointee.objectSize)

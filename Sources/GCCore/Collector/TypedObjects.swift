@@ -140,6 +140,7 @@ extension Marker {
         switch span.pointee.kind {
         case .atomic: return
         case .typed: scanTypedObject(start: start, size: span.pointee.objectSize)
+        case .described: _ = pushDescribedObject(span: span, index: index) // the caller drains
         default: scan(low: start, high: start &+ span.pointee.objectSize)
         }
     }

@@ -61,9 +61,15 @@ enum ObjectKind: UInt8 {
     /// Zeroed, reclaimed when unreachable, and scanned only at the words its
     /// type descriptor marks as pointers (see TypedObjects.swift).
     case typed = 3
+    /// Zeroed, reclaimed when unreachable, and scanned as the descriptor of
+    /// its bdwgc kind says (GC_new_kind); the kind is in the object's last
+    /// word (see ObjectKinds.swift).
+    case described = 4
 
-    static let count = 4
+    static let count = 5
 
     var isScanned: Bool { self != .atomic }
     var needsZeroing: Bool { self != .atomic }
+    /// Scanned only where a descriptor says, not word by word.
+    var isScannedPrecisely: Bool { self == .typed || self == .described }
 }

@@ -219,6 +219,26 @@ static inline uint32_t swiftgc_atomic_fetch_add_u32(uint32_t *word, uint32_t val
 }
 static inline int swiftgc_process_id(void) { return (int)getpid(); }
 
+/* ---- Object kinds and mark procedures (bdwgc's gc_mark.h) ----------------
+ * A mark stack entry in bdwgc's format, and a mark procedure, exactly as
+ * include/boehm/gc/gc_mark.h declares them (struct GC_ms_entry, GC_mark_proc).
+ * Marking (Collector/MarkProcedures.swift) calls procedures through this type. */
+typedef struct swiftgc_mark_stack_entry {
+    uintptr_t start;
+    uintptr_t descriptor;
+} swiftgc_mark_stack_entry;
+typedef swiftgc_mark_stack_entry *(*swiftgc_mark_procedure)(uintptr_t *object, swiftgc_mark_stack_entry *top,
+                                                             swiftgc_mark_stack_entry *limit, uintptr_t environment);
+
+/* Hooks into the bdwgc layer (boehm_variables.c); without it (the Swift
+ * package) they do nothing. Called with the heap lock held.
+ * swiftgc_boehm_collection_may_start: 0 when bdwgc's GC_dont_gc forbids
+ * collecting; otherwise calls the start callback, publishes the heap's
+ * bounds in GC_least/greatest_plausible_heap_addr and returns 1. */
+int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high);
+/* The value of bdwgc's GC_free_space_divisor if a program set it, else 0. */
+uintptr_t swiftgc_boehm_free_space_divisor(void);
+
 #ifdef __cplusplus
 }
 #endif

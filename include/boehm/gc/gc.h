@@ -6,8 +6,9 @@
  *
  * Every GC_* function here is a thin forwarder onto the native API in
  * swiftgc.h (included below), and behaves as bdwgc documents it, except
- * where README.md, "Differences from bdwgc", says otherwise. The debugging
- * variants (GC_DEBUG) map onto the plain functions.
+ * where README.md, "Differences from bdwgc", says otherwise. With GC_DEBUG
+ * defined, the GC_MALLOC family of macros calls the GC_debug_* functions,
+ * which record the caller's file and line for misuse messages.
  */
 #ifndef SWIFTGC_BOEHM_GC_H
 #define SWIFTGC_BOEHM_GC_H
@@ -87,6 +88,14 @@ void GC_set_force_unmap_on_gcollect(int value);
 void GC_set_dont_precollect(int value);
 void GC_set_no_dls(int value);
 int GC_get_no_dls(void);
+int GC_get_dont_expand(void);
+int GC_get_full_freq(void);
+unsigned long GC_get_time_limit(void);
+GC_word GC_get_max_retries(void);
+void GC_set_non_gc_bytes(GC_word value);
+GC_word GC_get_non_gc_bytes(void);
+void GC_set_use_entire_heap(int value);
+int GC_get_use_entire_heap(void);
 
 /* ---- Roots ---- */
 void GC_add_roots(void *low, void *high_plus_one);
@@ -209,8 +218,87 @@ GC_start_callback_proc GC_get_start_callback(void);
 extern void *GC_least_plausible_heap_addr;
 extern void *GC_greatest_plausible_heap_addr;
 
-/* ---- Macros, as bdwgc defines them without GC_DEBUG ---- */
+/* ---- Variables, as bdwgc exports them ----
+ * A program may set these directly; the collector reads them when a
+ * collection is about to start and when it paces collections. */
+extern int GC_dont_gc;                  /* nonzero: no collection runs at all, not even GC_gcollect */
+extern int GC_all_interior_pointers;    /* 0: GC_generic_malloc_many/GC_malloc_many objects get no padding byte */
+extern int GC_java_finalization;        /* always behaves as 1 */
+extern int GC_finalize_on_demand;       /* nonzero: finalizers run only in GC_invoke_finalizers */
+extern GC_finalizer_notifier_proc GC_finalizer_notifier; /* told when finalizers become ready */
+extern GC_word GC_free_space_divisor;   /* set (not 3): collect after allocating live bytes / divisor */
+extern GC_oom_func GC_oom_fn;           /* called when an allocation fails; its result is returned */
+/* Accepted without effect. */
+extern int GC_no_dls;
+extern GC_word GC_max_retries;
+extern int GC_dont_expand;
+extern int GC_full_freq;
+extern GC_word GC_non_gc_bytes;
+extern int GC_print_stats;
+extern int GC_use_entire_heap;
+extern int GC_find_leak;
+extern int GC_dont_precollect;
+extern unsigned long GC_time_limit;
+extern int GC_parallel;
+extern char *GC_stackbottom;
+#define SWIFTGC_BOEHM_DEFAULT_FREE_SPACE_DIVISOR 3
+
+/* ---- Debugging allocation (GC_DEBUG) ----
+ * The same objects as the plain functions; SwiftGC adds no header. The
+ * caller's file and line (GC_EXTRAS) name the call in misuse messages
+ * (such as freeing a pointer SwiftGC did not allocate). */
+#define GC_EXTRAS __FILE__, __LINE__
+#define GC_EXTRA_PARAMS const char *file, int line
+void *GC_debug_malloc(size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_malloc_atomic(size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_malloc_uncollectable(size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_malloc_atomic_uncollectable(size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_malloc_ignore_off_page(size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_malloc_atomic_ignore_off_page(size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_malloc_stubborn(size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_realloc(void *object, size_t size, GC_EXTRA_PARAMS);
+void GC_debug_free(void *object);
+char *GC_debug_strdup(const char *string, GC_EXTRA_PARAMS);
+char *GC_debug_strndup(const char *string, size_t size, GC_EXTRA_PARAMS);
+void *GC_debug_malloc_replacement(size_t size);
+void *GC_debug_realloc_replacement(void *object, size_t size);
+void GC_debug_change_stubborn(const void *object);
+void GC_debug_end_stubborn_change(const void *object);
+void GC_debug_ptr_store_and_dirty(void *slot, const void *value);
+void GC_debug_register_displacement(size_t offset);
+void GC_debug_register_finalizer(void *object, GC_finalization_proc fn, void *client_data,
+                                 GC_finalization_proc *previous_fn, void **previous_data);
+void GC_debug_register_finalizer_ignore_self(void *object, GC_finalization_proc fn, void *client_data,
+                                             GC_finalization_proc *previous_fn, void **previous_data);
+void GC_debug_register_finalizer_no_order(void *object, GC_finalization_proc fn, void *client_data,
+                                          GC_finalization_proc *previous_fn, void **previous_data);
+void GC_debug_register_finalizer_unreachable(void *object, GC_finalization_proc fn, void *client_data,
+                                             GC_finalization_proc *previous_fn, void **previous_data);
+void GC_end_stubborn_change(const void *object);
+void GC_change_stubborn(const void *object);
+void GC_ptr_store_and_dirty(void *slot, const void *value);
+
+/* ---- Macros, as bdwgc defines them ---- */
 #define GC_INIT() GC_init()
+#ifdef GC_DEBUG
+#define GC_MALLOC(n) GC_debug_malloc(n, GC_EXTRAS)
+#define GC_MALLOC_ATOMIC(n) GC_debug_malloc_atomic(n, GC_EXTRAS)
+#define GC_MALLOC_UNCOLLECTABLE(n) GC_debug_malloc_uncollectable(n, GC_EXTRAS)
+#define GC_MALLOC_ATOMIC_UNCOLLECTABLE(n) GC_debug_malloc_atomic_uncollectable(n, GC_EXTRAS)
+#define GC_MALLOC_IGNORE_OFF_PAGE(n) GC_debug_malloc_ignore_off_page(n, GC_EXTRAS)
+#define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(n) GC_debug_malloc_atomic_ignore_off_page(n, GC_EXTRAS)
+#define GC_STRDUP(s) GC_debug_strdup(s, GC_EXTRAS)
+#define GC_STRNDUP(s, n) GC_debug_strndup(s, n, GC_EXTRAS)
+#define GC_REALLOC(p, n) GC_debug_realloc(p, n, GC_EXTRAS)
+#define GC_FREE(p) GC_debug_free(p)
+#define GC_REGISTER_FINALIZER(p, f, d, of, od) GC_debug_register_finalizer(p, f, d, of, od)
+#define GC_REGISTER_FINALIZER_IGNORE_SELF(p, f, d, of, od) GC_debug_register_finalizer_ignore_self(p, f, d, of, od)
+#define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) GC_debug_register_finalizer_no_order(p, f, d, of, od)
+#define GC_REGISTER_FINALIZER_UNREACHABLE(p, f, d, of, od) GC_debug_register_finalizer_unreachable(p, f, d, of, od)
+#define GC_END_STUBBORN_CHANGE(p) GC_debug_end_stubborn_change(p)
+#define GC_PTR_STORE_AND_DIRTY(p, q) GC_debug_ptr_store_and_dirty(p, q)
+#define GC_REGISTER_DISPLACEMENT(n) GC_debug_register_displacement(n)
+#else
 #define GC_MALLOC(n) GC_malloc(n)
 #define GC_MALLOC_ATOMIC(n) GC_malloc_atomic(n)
 #define GC_MALLOC_UNCOLLECTABLE(n) GC_malloc_uncollectable(n)
@@ -221,23 +309,24 @@ extern void *GC_greatest_plausible_heap_addr;
 #define GC_STRNDUP(s, n) GC_strndup(s, n)
 #define GC_REALLOC(p, n) GC_realloc(p, n)
 #define GC_FREE(p) GC_free(p)
-#define GC_NEW(t) ((t *)GC_MALLOC(sizeof(t)))
-#define GC_NEW_ATOMIC(t) ((t *)GC_MALLOC_ATOMIC(sizeof(t)))
-#define GC_NEW_UNCOLLECTABLE(t) ((t *)GC_MALLOC_UNCOLLECTABLE(sizeof(t)))
 #define GC_REGISTER_FINALIZER(p, f, d, of, od) GC_register_finalizer(p, f, d, of, od)
 #define GC_REGISTER_FINALIZER_IGNORE_SELF(p, f, d, of, od) GC_register_finalizer_ignore_self(p, f, d, of, od)
 #define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) GC_register_finalizer_no_order(p, f, d, of, od)
 #define GC_REGISTER_FINALIZER_UNREACHABLE(p, f, d, of, od) GC_register_finalizer_unreachable(p, f, d, of, od)
+#define GC_END_STUBBORN_CHANGE(p) ((void)(p))
+#define GC_PTR_STORE_AND_DIRTY(p, q) (*(void **)(p) = (q))
+#define GC_REGISTER_DISPLACEMENT(n) GC_register_displacement(n)
+#endif
+#define GC_NEW(t) ((t *)GC_MALLOC(sizeof(t)))
+#define GC_NEW_ATOMIC(t) ((t *)GC_MALLOC_ATOMIC(sizeof(t)))
+#define GC_NEW_UNCOLLECTABLE(t) ((t *)GC_MALLOC_UNCOLLECTABLE(sizeof(t)))
 #define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) GC_general_register_disappearing_link(link, obj)
 #define GC_REGISTER_LONG_LINK(link, obj) GC_register_long_link(link, obj)
-#define GC_REGISTER_DISPLACEMENT(n) GC_register_displacement(n)
 #define GC_EXPAND_HP(n) GC_expand_hp(n)
 #define GC_PTR_ADD(x, n) ((x) + (n))
 #define GC_PRE_INCR(x, n) ((x) += (n))
 #define GC_POST_INCR(x, n) ((x)++)
 #define GC_PTR_STORE(p, q) (*(void **)(p) = (q))
-#define GC_PTR_STORE_AND_DIRTY(p, q) (*(void **)(p) = (q))
-#define GC_END_STUBBORN_CHANGE(p) ((void)(p))
 #define GC_reachable_here(p) __asm__ __volatile__(" " : : "X"(p) : "memory")
 
 /* With GC_THREADS, thread creation goes through the collector, as in bdwgc.

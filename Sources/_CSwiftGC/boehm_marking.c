@@ -1,0 +1,97 @@
+/*
+ * The bdwgc layer's gc_mark.h functions (include/boehm/gc/gc_mark.h): object
+ * kinds, mark procedures, GC_mark_and_push and mark bits. Thin forwarders
+ * onto the collector's kind table (Collector/ObjectKinds.swift and
+ * MarkProcedures.swift). Compiled only into libswiftgc.so.
+ */
+#ifdef SWIFTGC_BOEHM_EXPORTS
+#define SWIFTGC_BOEHM_IMPLEMENTATION 1
+#include "../../include/boehm/gc/gc.h"
+#include "../../include/boehm/gc/gc_mark.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define BOEHM_EXPORT __attribute__((visibility("default")))
+
+/* From Exports/KindExports.swift (not exported from the library). */
+int swiftgc_kinds_new_kind(uintptr_t descriptor, int adds_object_size, int clears_new_objects);
+int swiftgc_kinds_new_procedure(GC_mark_proc procedure);
+void *swiftgc_kinds_allocate(size_t size, int kind);
+int swiftgc_kinds_kind_and_size(const void *pointer, size_t *size);
+struct GC_ms_entry *swiftgc_kinds_mark_and_push(void *object, struct GC_ms_entry *top, struct GC_ms_entry *limit);
+int swiftgc_kinds_is_marked(const void *pointer);
+void swiftgc_kinds_set_mark_bit(const void *pointer, int is_marked);
+
+/* From boehm.c: GC_oom_fn's handling of a failed allocation. */
+void *swiftgc_boehm_out_of_memory(void *result, size_t size);
+/* From boehm_variables.c: GC_all_interior_pointers. */
+extern int GC_all_interior_pointers;
+
+/* ---- Kinds and procedures ---- */
+/* SwiftGC keeps its own free lists; bdwgc's free list array is a token.
+ * Uncollectable, so a program that keeps it only in collected memory
+ * cannot lose it. */
+BOEHM_EXPORT void **GC_new_free_list_inner(void) { return gc_malloc_uncollectable(sizeof(void *)); }
+BOEHM_EXPORT void **GC_new_free_list(void) { return GC_new_free_list_inner(); }
+
+BOEHM_EXPORT unsigned GC_new_kind_inner(void **free_list, GC_word descriptor, int add_size, int clear) {
+    (void)free_list;
+    return (unsigned)swiftgc_kinds_new_kind(descriptor, add_size, clear);
+}
+BOEHM_EXPORT unsigned GC_new_kind(void **free_list, GC_word descriptor, int add_size, int clear) {
+    return GC_new_kind_inner(free_list, descriptor, add_size, clear);
+}
+BOEHM_EXPORT unsigned GC_new_proc_inner(GC_mark_proc procedure) {
+    return (unsigned)swiftgc_kinds_new_procedure(procedure);
+}
+BOEHM_EXPORT unsigned GC_new_proc(GC_mark_proc procedure) { return GC_new_proc_inner(procedure); }
+
+/* ---- Allocation by kind ---- */
+BOEHM_EXPORT void *GC_generic_malloc(size_t size, int kind) {
+    return swiftgc_boehm_out_of_memory(swiftgc_kinds_allocate(size, kind), size);
+}
+BOEHM_EXPORT void *GC_generic_malloc_ignore_off_page(size_t size, int kind) { return GC_generic_malloc(size, kind); }
+BOEHM_EXPORT void *GC_generic_or_special_malloc(size_t size, int kind) { return GC_generic_malloc(size, kind); }
+BOEHM_EXPORT void *GC_generic_malloc_uncollectable(size_t size, int kind) {
+    (void)kind;
+    return GC_malloc_uncollectable(size);
+}
+
+/* About a page of objects per call, as bdwgc. With GC_all_interior_pointers
+ * off, pointers past an object's end need not keep it, so each object gets
+ * exactly size bytes (one less than requested plus SwiftGC's padding byte):
+ * Guile's 16-byte pairs stay in the 16-byte class. */
+BOEHM_EXPORT void GC_generic_malloc_many(size_t size, int kind, void **result) {
+    if (result == NULL) return;
+    if (size < sizeof(void *)) size = sizeof(void *);
+    size_t request = GC_all_interior_pointers || kind > GC_I_NORMAL ? size : size - 1;
+    size_t count = size >= 4096 ? 1 : 4096 / size;
+    void *list = NULL;
+    for (size_t index = 0; index < count; index++) {
+        void **object = swiftgc_kinds_allocate(request, kind);
+        if (object == NULL) break;
+        *object = list;
+        list = object;
+    }
+    *result = swiftgc_boehm_out_of_memory(list, size);
+}
+
+BOEHM_EXPORT int GC_get_kind_and_size(const void *pointer, size_t *size) {
+    return swiftgc_kinds_kind_and_size(pointer, size);
+}
+
+/* ---- Marking ---- */
+BOEHM_EXPORT struct GC_ms_entry *GC_mark_and_push(void *object, struct GC_ms_entry *top,
+                                                  struct GC_ms_entry *limit, void **source) {
+    (void)source;
+    return swiftgc_kinds_mark_and_push(object, top, limit);
+}
+BOEHM_EXPORT int GC_is_marked(const void *pointer) { return swiftgc_kinds_is_marked(pointer); }
+BOEHM_EXPORT void GC_set_mark_bit(const void *pointer) { swiftgc_kinds_set_mark_bit(pointer, 1); }
+BOEHM_EXPORT void GC_clear_mark_bit(const void *pointer) { swiftgc_kinds_set_mark_bit(pointer, 0); }
+
+BOEHM_EXPORT size_t GC_get_debug_header_size(void) { return 0; }
+BOEHM_EXPORT void *GC_clear_stack(void *argument) { return argument; }
+
+#endif /* SWIFTGC_BOEHM_EXPORTS */

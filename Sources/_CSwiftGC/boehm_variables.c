@@ -1,0 +1,86 @@
+/*
+ * bdwgc's exported variables (GC_dont_gc, GC_free_space_divisor, GC_oom_fn,
+ * ...), which programs written for bdwgc set directly, and the hooks through
+ * which the collector reads them (declared in _CSwiftGC.h). The collector
+ * consults them when a collection is about to start and when it paces
+ * collections; the GC_set_* functions of boehm.c write the same variables.
+ * Without the bdwgc layer (the Swift package) the hooks do nothing.
+ */
+#ifdef SWIFTGC_BOEHM_EXPORTS
+/* Not _CSwiftGC.h, which includes swiftgc.h with the types only. */
+#define SWIFTGC_BOEHM_IMPLEMENTATION 1
+#include "../../include/boehm/gc/gc.h"
+#include "../../include/boehm/gc/gc_mark.h"
+#include <stdint.h>
+
+#define BOEHM_EXPORT __attribute__((visibility("default")))
+
+/* Honoured: see gc.h for what each does on SwiftGC. */
+BOEHM_EXPORT int GC_dont_gc;
+BOEHM_EXPORT int GC_all_interior_pointers = 1;
+BOEHM_EXPORT int GC_java_finalization = 1;
+BOEHM_EXPORT int GC_finalize_on_demand;
+BOEHM_EXPORT GC_finalizer_notifier_proc GC_finalizer_notifier;
+BOEHM_EXPORT GC_word GC_free_space_divisor = SWIFTGC_BOEHM_DEFAULT_FREE_SPACE_DIVISOR;
+BOEHM_EXPORT GC_oom_func GC_oom_fn;
+BOEHM_EXPORT void *GC_least_plausible_heap_addr = (void *)0;
+BOEHM_EXPORT void *GC_greatest_plausible_heap_addr = (void *)~(uintptr_t)0;
+/* Accepted, without effect. */
+BOEHM_EXPORT int GC_no_dls;
+BOEHM_EXPORT GC_word GC_max_retries;
+BOEHM_EXPORT int GC_dont_expand;
+BOEHM_EXPORT int GC_full_freq = 19;
+BOEHM_EXPORT GC_word GC_non_gc_bytes;
+BOEHM_EXPORT int GC_print_stats;
+BOEHM_EXPORT int GC_use_entire_heap;
+BOEHM_EXPORT int GC_find_leak;
+BOEHM_EXPORT int GC_dont_precollect;
+BOEHM_EXPORT unsigned long GC_time_limit = 15;
+BOEHM_EXPORT int GC_parallel;
+BOEHM_EXPORT char *GC_stackbottom;
+
+/* The values last given to the core, so that only a program's direct
+ * writes to the variables are passed on (the native gc_set_* functions
+ * may have set the core's copies since). Written by boehm.c's setters too. */
+int swiftgc_boehm_synced_finalize_on_demand;
+GC_finalizer_notifier_proc swiftgc_boehm_synced_finalizer_notifier;
+
+/* From boehm.c. */
+extern GC_start_callback_proc swiftgc_boehm_start_callback;
+
+int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
+    if (GC_dont_gc) return 0;
+    /* Written directly by the program, or through GC_set_*: the core keeps
+     * its own copies, which take no lock to set. */
+    if (GC_finalize_on_demand != swiftgc_boehm_synced_finalize_on_demand) {
+        swiftgc_boehm_synced_finalize_on_demand = GC_finalize_on_demand;
+        gc_set_finalize_on_demand(GC_finalize_on_demand);
+    }
+    if (GC_finalizer_notifier != swiftgc_boehm_synced_finalizer_notifier) {
+        swiftgc_boehm_synced_finalizer_notifier = GC_finalizer_notifier;
+        gc_set_finalizer_notifier(GC_finalizer_notifier);
+    }
+    /* Both just outside the heap: these words are in our data segment,
+     * which is scanned, and must not look like pointers to objects. */
+    GC_least_plausible_heap_addr = (void *)(heap_low - 1);
+    GC_greatest_plausible_heap_addr = (void *)heap_high;
+    if (swiftgc_boehm_start_callback) swiftgc_boehm_start_callback();
+    return 1;
+}
+
+uintptr_t swiftgc_boehm_free_space_divisor(void) {
+    GC_word divisor = GC_free_space_divisor;
+    return divisor == SWIFTGC_BOEHM_DEFAULT_FREE_SPACE_DIVISOR ? 0 : divisor;
+}
+
+#else
+#include "_CSwiftGC.h"
+
+int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
+    (void)heap_low;
+    (void)heap_high;
+    return 1;
+}
+uintptr_t swiftgc_boehm_free_space_divisor(void) { return 0; }
+
+#endif /* SWIFTGC_BOEHM_EXPORTS */
