@@ -50,8 +50,10 @@ enum MallocFamily {
 
     @inline(never) static func allocateSmallSlowly(sizeClass: Int) -> UnsafeMutableRawPointer? {
         if swiftgc_lock_depth() != 0 { return BootstrapArena.allocate(bytes: SizeClass.objectSize(ofClass: sizeClass)) }
-        guard CollectorState.shared() != nil else { return Allocation.outOfMemory() }
-        return Allocation.allocateSmallSlowly(sizeClass: sizeClass, kind: mallocObjectKind)
+        guard let state = CollectorState.shared() else { return Allocation.outOfMemory() }
+        let object = Allocation.allocateSmallSlowly(sizeClass: sizeClass, kind: mallocObjectKind)
+        if preloadMode == .malloc { EmptySpanRelease.releaseIfDue(state) }
+        return object
     }
 
     @inline(never) static func allocateLarge(_ size: UInt, kind: ObjectKind? = nil) -> UnsafeMutableRawPointer? {
@@ -145,7 +147,8 @@ enum MallocFamily {
     @inline(__always) static func free(_ address: Address) {
         if address == .null { return }
         if let state = collectorState, let span = state.pointee.heap.pageMap.span(containing: address) {
-            if preloadMode == .malloc && LocalFree.freeIntoOwnCache(span, address) { return }
+            if preloadMode == .malloc
+                && (LocalFree.freeIntoOwnCache(span, address) || AtomicFree.free(span, address, state)) { return }
             freeSlowly(address, state)
             return
         }
@@ -162,6 +165,7 @@ enum MallocFamily {
                 release(span, index: index, state)
             }
             state.unlock()
+            if preloadMode == .malloc { EmptySpanRelease.releaseIfDue(state) }
         }
     }
 
@@ -172,6 +176,7 @@ enum MallocFamily {
         let bytes = span.pointee.bytes
         state.pointee.heap.free(span, index: index)
         if isLarge && preloadMode == .malloc { LargeRelease.noteFreed(bytes: bytes, state) }
+        if !isLarge && preloadMode == .malloc && span.isEmpty() { state.pointee.heap.noteEmptied(span) }
     }
 
     @inline(never) static func freeOutsideHeap(_ address: Address, function: StaticString) {
