@@ -41,6 +41,24 @@ enum AtomicFree {
         return true
     }
 
+    /// For realloc in malloc mode: the size of the allocated small block
+    /// starting at `address`, read without the lock, or nil when the locked
+    /// path must decide (not a small block start, not allocated, or a slot
+    /// a cache holds free, all of which it reports).
+    @inline(__always) static func usableSize(of address: Address) -> UInt? {
+        guard let state = collectorState, let span = state.pointee.heap.pageMap.span(containing: address),
+              span.pointee.state == .small else { return nil }
+        let index = span.objectIndex(containing: address)
+        guard index < span.pointee.objectCount, span.objectStart(index) == address else { return nil }
+        let wordIndex = index &>> 6
+        let bit: UInt64 = 1 &<< UInt64(index & 63)
+        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + wordIndex) & bit != 0 else { return nil }
+        if let owner = span.atomicOwner, owner.pointee.wordIndex == wordIndex, owner.pointee.freeMask & bit != 0 {
+            return nil
+        }
+        return span.pointee.objectSize
+    }
+
     @inline(never) static func reportDoubleFree(_ address: Address) {
         Misuse.report("free", address, doubleFreeProblem)
     }

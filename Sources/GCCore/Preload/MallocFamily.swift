@@ -196,7 +196,9 @@ enum MallocFamily {
         }
         guard size <= Allocation.largestRequest else { return Allocation.outOfMemory() }
         let oldUsable: UInt
-        if let state = collectorState, state.pointee.heap.pageMap.span(containing: address) != nil {
+        if preloadMode == .malloc, let usable = AtomicFree.usableSize(of: address) {
+            oldUsable = usable
+        } else if let state = collectorState, state.pointee.heap.pageMap.span(containing: address) != nil {
             state.lock()
             guard let (span, _) = block(startingAt: address, function: "realloc", state) else {
                 state.unlock()
