@@ -23,6 +23,8 @@ LINK_SWIFTGC := -L$(BUILD)/lib -lswiftgc -Wl,-rpath,$(LIBRARY_DIRECTORY)
 
 BUILD_PACKAGES := libunwind-dev
 BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
+# The libraries Benchmarks/preload.sh preloads, and the programs it runs.
+BENCH_PACKAGES += libjemalloc2 libmimalloc2.0 python3 perl sqlite3 xz-utils gcc time
 # Real programs the preload tests run under libswiftgc-preload.so.
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
 # bdwgc itself, for the reference runs of the bdwgc compatibility tests.
@@ -91,6 +93,7 @@ test: check-library check-preload-library c-tests preload-tests boehm-tests swif
 
 PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
   $(BUILD)/preload-tests/planted_bugs $(BUILD)/preload-tests/planted_leaks
+PRELOAD_TEST_PROGRAMS += $(BUILD)/preload-tests/cross_thread_free $(BUILD)/preload-tests/memory_after_peak
 
 # The leak report names the allocating functions through dladdr, which sees
 # only exported symbols: hence -rdynamic (and frame pointers for the stacks).
@@ -100,7 +103,7 @@ $(BUILD)/preload-tests/planted_leaks: Tests/PreloadTests/planted_leaks.c
 
 $(BUILD)/preload-tests/%: Tests/PreloadTests/%.c Tests/CTests/check.h
 	@mkdir -p $(BUILD)/preload-tests
-	$(CC) $(C_FLAGS) -Wno-free-nonheap-object -Wno-use-after-free -Wno-alloc-size-larger-than $< -ldl -o $@
+	$(CC) $(C_FLAGS) -Wno-free-nonheap-object -Wno-use-after-free -Wno-alloc-size-larger-than $< -ldl -lpthread -o $@
 
 $(BUILD)/preload-tests/%: Tests/PreloadTests/%.cpp
 	@mkdir -p $(BUILD)/preload-tests
@@ -220,8 +223,9 @@ check-preload-library: $(PRELOAD_LIBRARY)
 	for name in $(PRELOAD_EXPORTS); do echo "$$exported" | grep -qx "$$name" || { echo "libswiftgc-preload.so does not export $$name"; exit 1; }; done; \
 	echo "libswiftgc-preload.so needs only libc and libunwind and exports gc_*, the pthread wrappers and the malloc family."
 
-bench: $(LIBRARY) | bench-deps
+bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps
 	Benchmarks/run.sh
+	Benchmarks/preload.sh
 
 install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

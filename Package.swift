@@ -36,7 +36,9 @@ if isEmbeddedBuild {
 if isEmbeddedBuild {
     coreSwiftSettings += [
         .enableExperimentalFeature("Embedded"),
-        .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector"]),
+        // No dynamic exclusivity checks: each access to a global (the preload
+        // mode, the collector state) would otherwise call swift_beginAccess.
+        .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked"]),
     ]
     coreLinkerSettings += [
         .unsafeFlags(["-Xlinker", "--version-script=\(packageDirectory)/Sources/GCCore/"

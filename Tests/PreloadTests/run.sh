@@ -125,6 +125,16 @@ for mode in $modes; do
         fi
     done
 
+    # Blocks freed by other threads keep their contents until freed.
+    if preloaded "$mode" "$work/out" "$programs/cross_thread_free" && ! grep -q '^swiftgc:' "$work/out.stderr"; then
+        pass "$mode: cross-thread frees ($(tail -1 "$work/out"))"
+    else fail "$mode: cross-thread frees"; cat "$work/out"; head -5 "$work/out.stderr"; fi
+    if [ "$mode" = malloc ]; then
+        if preloaded "$mode" "$work/out" "$programs/memory_after_peak"; then
+            pass "$mode: $(head -1 "$work/out")"
+        else fail "$mode: memory after a peak"; cat "$work/out"; fi
+    fi
+
     # Planted bugs.
     case "$mode" in
         collect|ignore-free)

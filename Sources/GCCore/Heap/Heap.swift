@@ -1,5 +1,9 @@
 import _CSwiftGC
 
+/// Bytes of small spans seen becoming empty since empty spans were last
+/// released; updated atomically, read by malloc mode (EmptySpanRelease).
+nonisolated(unsafe) var emptiedSpanBytes: UInt64 = 0
+
 /// The heap: spans of small objects by kind and size class, large objects,
 /// and the thread caches that allocate from them. It knows how to allocate,
 /// free and find objects; when to collect is decided above it.
@@ -64,6 +68,7 @@ struct Heap {
             availableSpans[listIndex] = span.pointee.next
             span.pointee.next = nil
             span.pointee.isInAvailableList = false
+            span.pointee.freeAge = 0
             return span
         }
         let pageCount = SizeClass.pagesPerSpan(ofClass: sizeClass)
@@ -91,12 +96,49 @@ struct Heap {
         let span = entry.pointee.span
         entry.flush()
         guard let span, span.pointee.state == .small else { return }
-        let wordCount = (span.pointee.objectCount + 63) / 64
-        for word in 0..<wordCount
-            where ~span.liveBits.words[word] & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount) != 0 {
-            makeAvailable(span)
-            return
+        // After dropping the owner, before reading the bits: pairs with the
+        // lock-free free, which clears a bit and then reads the owner.
+        swiftgc_atomic_fence()
+        if span.hasFreeSlot() { makeAvailable(span) }
+        if span.isEmpty() { noteEmptied(span) }
+    }
+
+    /// Counts a small span that became empty towards the next release of
+    /// empty spans (malloc mode; collections reclaim them otherwise).
+    func noteEmptied(_ span: UnsafeMutablePointer<Span>) {
+        _ = swiftgc_atomic_fetch_add_u64(&emptiedSpanBytes, UInt64(span.pointee.bytes))
+    }
+
+    /// Returns empty small spans on the available lists to the page
+    /// allocator, if they were already empty at the previous call; marks the
+    /// others that are empty now. The two-call hysteresis keeps spans that a
+    /// program empties and fills again in turn. Returns the bytes released.
+    mutating func releaseEmptySpans() -> UInt {
+        var released: UInt = 0
+        for listIndex in 0..<ThreadCache.entryCount {
+            var previous: UnsafeMutablePointer<Span>? = nil
+            var cursor = availableSpans[listIndex]
+            while let span = cursor {
+                cursor = span.pointee.next
+                guard span.isEmpty() else {
+                    span.pointee.freeAge = 0
+                    previous = span
+                    continue
+                }
+                guard span.pointee.freeAge >= 1 else {
+                    span.pointee.freeAge = 1
+                    previous = span
+                    continue
+                }
+                if let previous { previous.pointee.next = cursor } else { availableSpans[listIndex] = cursor }
+                span.pointee.next = nil
+                span.pointee.isInAvailableList = false
+                span.pointee.isZeroed = false
+                released += span.pointee.bytes
+                pages.free(span, metadata: &metadata)
+            }
         }
+        return released
     }
 
     /// Empties every available list; sweeping rebuilds them.
@@ -183,7 +225,8 @@ struct Heap {
             pages.free(span, metadata: &metadata)
             return
         }
-        span.liveBits.clear(index)
+        // Atomic: malloc mode's lock-free free may clear other bits of this word.
+        _ = swiftgc_atomic_fetch_and_u64(span.liveBits.words + (index &>> 6), ~(1 &<< UInt64(index & 63)))
         span.pointee.isZeroed = false
         makeAvailable(span)
     }

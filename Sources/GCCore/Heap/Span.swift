@@ -1,3 +1,5 @@
+import _CSwiftGC
+
 /// A span: a run of consecutive pages that is either free, divided into
 /// equal small objects of one size class and kind, or one large object.
 ///
@@ -84,6 +86,49 @@ extension UnsafeMutablePointer where Pointee == Span {
             return false
         }
         return true
+    }
+
+    /// The owning cache entry, read atomically (sequentially consistent):
+    /// malloc mode's lock-free free reads it without the heap lock.
+    @inline(__always) var atomicOwner: UnsafeMutablePointer<CacheEntry>? {
+        let raw = withUnsafeMutablePointer(to: &pointee.owner) { slot in
+            swiftgc_atomic_load_pointer(UnsafeRawPointer(slot).assumingMemoryBound(to: UnsafeMutableRawPointer?.self))
+        }
+        return raw?.assumingMemoryBound(to: CacheEntry.self)
+    }
+
+    /// Drops the owning cache entry with a sequentially consistent store, so
+    /// that a lock-free free either sees the span unowned or its cleared bit
+    /// is seen by the caller's scan that follows.
+    @inline(__always) func dropOwnerAtomically() {
+        withUnsafeMutablePointer(to: &pointee.owner) { slot in
+            swiftgc_atomic_store_pointer(UnsafeMutableRawPointer(slot).assumingMemoryBound(to: UnsafeMutableRawPointer?.self), nil)
+        }
+    }
+
+    /// `isInAvailableList`, read atomically without the heap lock.
+    @inline(__always) var atomicIsInAvailableList: Bool {
+        withUnsafeMutablePointer(to: &pointee.isInAvailableList) { flag in
+            swiftgc_atomic_load_u8(UnsafeRawPointer(flag).assumingMemoryBound(to: UInt8.self)) != 0
+        }
+    }
+
+    /// Whether every live bit is clear: no object allocated or reserved.
+    /// Without the lock the answer is only a hint.
+    func isEmpty() -> Bool {
+        let wordCount = (pointee.objectCount + 63) &>> 6
+        for word in 0..<wordCount where swiftgc_atomic_load_u64_relaxed(liveBits.words + word) != 0 { return false }
+        return true
+    }
+
+    /// Whether some slot's live bit is clear.
+    func hasFreeSlot() -> Bool {
+        let wordCount = (pointee.objectCount + 63) &>> 6
+        for word in 0..<wordCount
+            where ~swiftgc_atomic_load_u64_relaxed(liveBits.words + word) & validBitsMask(wordIndex: word, bitCount: pointee.objectCount) != 0 {
+            return true
+        }
+        return false
     }
 
     @inline(__always) func objectStart(_ index: Int) -> Address {

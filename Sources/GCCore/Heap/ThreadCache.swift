@@ -77,10 +77,11 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
         let wordCount = (span.pointee.objectCount + 63) / 64
         var word = pointee.wordIndex
         while word < wordCount {
-            var free = ~liveBits.words[word] & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount)
+            var free = ~swiftgc_atomic_load_u64_relaxed(liveBits.words + word) & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount)
             if free != 0 {
                 if oneSlotOnly { free &= 0 &- free }
-                liveBits.words[word] |= free
+                // Atomic: malloc mode's lock-free free may clear other bits of this word.
+                _ = swiftgc_atomic_fetch_or_u64(liveBits.words + word, free)
                 pointee.freeMask = free
                 pointee.wordIndex = word
                 pointee.hiddenWordBase = ~span.objectStart(word &* 64).value
@@ -98,8 +99,8 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
     func flush() {
         guard let span = pointee.span else { return }
         let unused = pointee.freeMask
-        if unused != 0 { span.liveBits.words[pointee.wordIndex] &= ~unused }
-        span.pointee.owner = nil
+        if unused != 0 { _ = swiftgc_atomic_fetch_and_u64(span.liveBits.words + pointee.wordIndex, ~unused) }
+        span.dropOwnerAtomically()
         pointee = CacheEntry()
     }
 }

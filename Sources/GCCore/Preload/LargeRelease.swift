@@ -16,7 +16,10 @@ enum LargeRelease {
         largeBytesFreedSinceRelease += bytes
         let threshold = max(minimumThreshold, state.pointee.heap.pages.committedBytes / 16)
         guard largeBytesFreedSinceRelease >= threshold else { return }
-        state.pointee.heap.pages.decommitFreeSpans(minimumAge: 0)
+        // Spans freed since the previous pass stay committed until the next
+        // one: a program that frees and reallocates big buffers in turn
+        // (xz -T2) reuses them without page faults.
+        state.pointee.heap.pages.decommitFreeSpans(minimumAge: 2, aging: true)
         largeBytesFreedSinceRelease = 0
     }
 }

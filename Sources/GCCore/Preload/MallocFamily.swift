@@ -52,8 +52,9 @@ enum MallocFamily {
 
     @inline(never) static func allocateSmallSlowly(sizeClass: Int) -> UnsafeMutableRawPointer? {
         if swiftgc_lock_depth() != 0 { return BootstrapArena.allocate(bytes: SizeClass.objectSize(ofClass: sizeClass)) }
-        guard CollectorState.shared() != nil else { return Allocation.outOfMemory() }
+        guard let state = CollectorState.shared() else { return Allocation.outOfMemory() }
         let object = Allocation.allocateSmallSlowly(sizeClass: sizeClass, kind: mallocObjectKind)
+        if preloadMode == .malloc { EmptySpanRelease.releaseIfDue(state) }
         if preloadMode == .leakCheck { LeakCheck.recordAllocation(object) }
         return object
     }
@@ -151,7 +152,8 @@ enum MallocFamily {
     @inline(__always) static func free(_ address: Address) {
         if address == .null { return }
         if let state = collectorState, let span = state.pointee.heap.pageMap.span(containing: address) {
-            if preloadMode == .malloc && LocalFree.freeIntoOwnCache(span, address) { return }
+            if preloadMode == .malloc
+                && (LocalFree.freeIntoOwnCache(span, address) || AtomicFree.free(span, address, state)) { return }
             freeSlowly(address, state)
             return
         }
@@ -168,6 +170,7 @@ enum MallocFamily {
                 release(span, index: index, state)
             }
             state.unlock()
+            if preloadMode == .malloc { EmptySpanRelease.releaseIfDue(state) }
         }
     }
 
@@ -178,6 +181,7 @@ enum MallocFamily {
         let bytes = span.pointee.bytes
         state.pointee.heap.free(span, index: index)
         if isLarge && preloadMode == .malloc { LargeRelease.noteFreed(bytes: bytes, state) }
+        if !isLarge && preloadMode == .malloc && span.isEmpty() { state.pointee.heap.noteEmptied(span) }
     }
 
     @inline(never) static func freeOutsideHeap(_ address: Address, function: StaticString) {
@@ -197,7 +201,9 @@ enum MallocFamily {
         }
         guard size <= Allocation.largestRequest else { return Allocation.outOfMemory() }
         let oldUsable: UInt
-        if let state = collectorState, state.pointee.heap.pageMap.span(containing: address) != nil {
+        if preloadMode == .malloc, let usable = AtomicFree.usableSize(of: address) {
+            oldUsable = usable
+        } else if let state = collectorState, state.pointee.heap.pageMap.span(containing: address) != nil {
             state.lock()
             guard let (span, _) = block(startingAt: address, function: "realloc", state) else {
                 state.unlock()

@@ -239,6 +239,29 @@ int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high);
 /* The value of bdwgc's GC_free_space_divisor if a program set it, else 0. */
 uintptr_t swiftgc_boehm_free_space_divisor(void);
 
+/* ---- Sequentially consistent operations for malloc mode's lock-free free --
+ * A freeing thread clears a live bit and then reads the span's owner and
+ * list flag; a cache dropping the span stores the owner and then reads the
+ * live bits. Both pairs are sequentially consistent, so at least one side
+ * sees the other's write and the span is never left full-looking and
+ * unlisted with a free slot. */
+static inline uint64_t swiftgc_atomic_fetch_and_u64_seq_cst(uint64_t *word, uint64_t value) {
+    return __atomic_fetch_and(word, value, __ATOMIC_SEQ_CST);
+}
+static inline uint64_t swiftgc_atomic_load_u64_relaxed(const uint64_t *word) {
+    return __atomic_load_n(word, __ATOMIC_RELAXED);
+}
+static inline void *swiftgc_atomic_load_pointer(void *const *slot) {
+    return __atomic_load_n(slot, __ATOMIC_SEQ_CST);
+}
+static inline void swiftgc_atomic_store_pointer(void **slot, void *value) {
+    __atomic_store_n(slot, value, __ATOMIC_SEQ_CST);
+}
+static inline uint8_t swiftgc_atomic_load_u8(const uint8_t *byte) {
+    return __atomic_load_n(byte, __ATOMIC_SEQ_CST);
+}
+static inline void swiftgc_atomic_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
 #ifdef __cplusplus
 }
 #endif
