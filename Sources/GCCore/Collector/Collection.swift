@@ -111,6 +111,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let pause = OS.monotonicNanoseconds() &- startTime
         pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
                                             pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
+        chargeFinalizationToNextCycle()
     }
 
     /// Every range `ThreadRegistry.forEachRootRange` lists.
