@@ -75,6 +75,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
         markThreads(&marker, except: current)
+        markOtherRoots(&marker)
         #if SWIFTGC_PRELOAD
         if preloadMode == .leakCheck {
             // A leak report: classify, sweep nothing.
