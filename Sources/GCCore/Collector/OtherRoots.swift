@@ -23,12 +23,12 @@ enum OtherRoots {
 }
 
 extension UnsafeMutablePointer where Pointee == CollectorState {
-    /// Calls the bdwgc layer's hook (a no-op without it), which updates
-    /// GC_gc_no and calls the push-other-roots callback.
+    /// Calls the bdwgc layer's hook (a no-op without it), which calls the
+    /// push-other-roots callback and then counts this collection in GC_gc_no.
     func markOtherRoots(_ marker: inout Marker) {
         withUnsafeMutablePointer(to: &marker) { markerPointer in
             pointee.kinds.otherRootsMarker = markerPointer
-            swiftgc_boehm_push_other_roots(pointee.statistics.collections &+ 1)
+            swiftgc_boehm_push_other_roots(pointee.statistics.collections)
             pointee.kinds.otherRootsMarker = nil
         }
     }

@@ -278,7 +278,7 @@ extern int GC_finalize_on_demand;       /* nonzero: finalizers run only in GC_in
 extern GC_finalizer_notifier_proc GC_finalizer_notifier; /* told when finalizers become ready */
 extern GC_word GC_free_space_divisor;   /* set (not 3): collect after allocating live bytes / divisor */
 extern GC_oom_func GC_oom_fn;           /* called when an allocation fails; its result is returned */
-extern GC_word GC_gc_no;                /* collections so far (read only), counted once one has marked */
+extern GC_word GC_gc_no;                /* collections so far (read only), counted once their roots are marked */
 /* Accepted without effect. */
 extern int GC_no_dls;
 extern GC_word GC_max_retries;
