@@ -28,7 +28,7 @@ BENCH_PACKAGES += libjemalloc2 libmimalloc2.0 python3 perl sqlite3 xz-utils gcc 
 # Real programs the preload tests run under libswiftgc-preload.so.
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
 # bdwgc itself, for the reference runs of the bdwgc compatibility tests.
-BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0
+BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
@@ -157,6 +157,22 @@ boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
 	grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/guile-swiftgc.err && \
 	cmp $(BUILD)/boehm/guile-bdwgc.out $(BUILD)/boehm/guile-swiftgc.out && \
 	echo "guile 3.0 (object kinds, mark procedures, weak tables, guardians): same output on bdwgc and on SwiftGC (LD_PRELOAD), which collected."
+	@rm -rf $(BUILD)/boehm/chase && mkdir -p $(BUILD)/boehm/chase/level0 && cd $(BUILD)/boehm/chase && \
+	(cd level0 && seq 1 2000 | sed 's/^/target_/' | xargs touch) && \
+	for level in 1 2 3 4 5; do mkdir level$$level && cp -s "$$PWD"/level$$((level - 1))/* level$$level/ || exit 1; done && \
+	ls -d "$$PWD"/level5/* > names.txt && \
+	chase -f names.txt > ../chase-bdwgc.out && \
+	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 SWIFTGC_INITIAL_HEAP=256K chase -f names.txt \
+	  > ../chase-swiftgc.out 2> ../chase-swiftgc.err && \
+	grep -q '^swiftgc: collections [1-9]' ../chase-swiftgc.err && cmp ../chase-bdwgc.out ../chase-swiftgc.out && \
+	echo "chase following 2000 chains of 5 symlinks: same output on bdwgc and on SwiftGC (LD_PRELOAD, 256K budget), which collected."
+	@for options in "-n -d libgc-dev" "-n -i -s"; do \
+	  debfoster $$options > $(BUILD)/boehm/debfoster-bdwgc.out && \
+	  LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 SWIFTGC_INITIAL_HEAP=256K debfoster $$options \
+	    > $(BUILD)/boehm/debfoster-swiftgc.out 2> $(BUILD)/boehm/debfoster-swiftgc.err && \
+	  grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/debfoster-swiftgc.err && \
+	  cmp $(BUILD)/boehm/debfoster-bdwgc.out $(BUILD)/boehm/debfoster-swiftgc.out || exit 1; \
+	done; echo "debfoster reading the package database (-d libgc-dev, -s): same output on bdwgc and on SwiftGC (LD_PRELOAD, 256K budget), which collected."
 
 swift-test: | deps
 	swift test --no-parallel

@@ -60,7 +60,7 @@ struct gc_stats {
     uint64_t total_pause_ns;            /* sum of all collection durations */
     uint64_t max_pause_ns;              /* longest collection */
     uint64_t bytes_returned_to_os;      /* heap bytes currently given back with madvise */
-    uint64_t metadata_size;             /* memory used by the collector's own tables */
+    uint64_t metadata_size;             /* memory used by the collector's own tables, finalizer and weak-link tables included */
     uint64_t mark_stack_overflows;      /* times the mark stack overflowed and was recovered */
 };
 

@@ -22,6 +22,7 @@ int swiftgc_kinds_kind_and_size(const void *pointer, size_t *size);
 struct GC_ms_entry *swiftgc_kinds_mark_and_push(void *object, struct GC_ms_entry *top, struct GC_ms_entry *limit);
 int swiftgc_kinds_is_marked(const void *pointer);
 void swiftgc_kinds_set_mark_bit(const void *pointer, int is_marked);
+void swiftgc_roots_push_range(const void *low, const void *high);
 
 /* From boehm.c: GC_oom_fn's handling of a failed allocation. */
 void *swiftgc_boehm_out_of_memory(void *result, size_t size);
@@ -90,6 +91,31 @@ BOEHM_EXPORT struct GC_ms_entry *GC_mark_and_push(void *object, struct GC_ms_ent
 BOEHM_EXPORT int GC_is_marked(const void *pointer) { return swiftgc_kinds_is_marked(pointer); }
 BOEHM_EXPORT void GC_set_mark_bit(const void *pointer) { swiftgc_kinds_set_mark_bit(pointer, 1); }
 BOEHM_EXPORT void GC_clear_mark_bit(const void *pointer) { swiftgc_kinds_set_mark_bit(pointer, 0); }
+
+/* ---- Other roots ---- */
+/* Does nothing; the default GC_get_push_other_roots returns, so that a
+ * program chaining to the previous callback can always call it (bdwgc's
+ * default pushes the thread stacks, which SwiftGC marks anyway). */
+static void push_no_other_roots(void) {}
+GC_push_other_roots_proc swiftgc_boehm_push_other_roots_proc = push_no_other_roots;
+
+BOEHM_EXPORT void GC_set_push_other_roots(GC_push_other_roots_proc procedure) {
+    swiftgc_boehm_push_other_roots_proc = procedure;
+}
+BOEHM_EXPORT GC_push_other_roots_proc GC_get_push_other_roots(void) { return swiftgc_boehm_push_other_roots_proc; }
+
+/* All three scan the range at once while the collector marks roots (from
+ * the push-other-roots callback); there are no dirty bits, so
+ * GC_push_conditional pushes everything. Called at any other time they do
+ * nothing. */
+BOEHM_EXPORT void GC_push_all(void *bottom, void *top) { swiftgc_roots_push_range(bottom, top); }
+BOEHM_EXPORT void GC_push_all_eager(void *bottom, void *top) { swiftgc_roots_push_range(bottom, top); }
+BOEHM_EXPORT void GC_push_conditional(void *bottom, void *top, int all) {
+    (void)all;
+    swiftgc_roots_push_range(bottom, top);
+}
+/* The finalizer and weak-link tables are marked by the collector itself. */
+BOEHM_EXPORT void GC_push_finalizer_structures(void) {}
 
 BOEHM_EXPORT size_t GC_get_debug_header_size(void) { return 0; }
 BOEHM_EXPORT void *GC_clear_stack(void *argument) { return argument; }

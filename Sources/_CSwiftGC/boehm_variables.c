@@ -25,6 +25,9 @@ BOEHM_EXPORT GC_word GC_free_space_divisor = SWIFTGC_BOEHM_DEFAULT_FREE_SPACE_DI
 BOEHM_EXPORT GC_oom_func GC_oom_fn;
 BOEHM_EXPORT void *GC_least_plausible_heap_addr = (void *)0;
 BOEHM_EXPORT void *GC_greatest_plausible_heap_addr = (void *)~(uintptr_t)0;
+/* Collections that have marked, as GC_get_gc_no; bumped once the roots
+ * are marked, after the push-other-roots callback (as bdwgc). */
+BOEHM_EXPORT GC_word GC_gc_no;
 /* Accepted, without effect. */
 BOEHM_EXPORT int GC_no_dls;
 BOEHM_EXPORT GC_word GC_max_retries;
@@ -73,6 +76,16 @@ uintptr_t swiftgc_boehm_free_space_divisor(void) {
     return divisor == SWIFTGC_BOEHM_DEFAULT_FREE_SPACE_DIVISOR ? 0 : divisor;
 }
 
+/* From boehm_marking.c. */
+extern GC_push_other_roots_proc swiftgc_boehm_push_other_roots_proc;
+
+void swiftgc_boehm_push_other_roots(uint64_t collections_completed) {
+    GC_gc_no = (GC_word)collections_completed;
+    GC_push_other_roots_proc procedure = swiftgc_boehm_push_other_roots_proc;
+    if (procedure) procedure();
+    GC_gc_no = (GC_word)collections_completed + 1;
+}
+
 #else
 #include "_CSwiftGC.h"
 
@@ -82,5 +95,6 @@ int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high) 
     return 1;
 }
 uintptr_t swiftgc_boehm_free_space_divisor(void) { return 0; }
+void swiftgc_boehm_push_other_roots(uint64_t collections_completed) { (void)collections_completed; }
 
 #endif /* SWIFTGC_BOEHM_EXPORTS */

@@ -13,6 +13,9 @@
  */
 #define GC_THREADS 1
 #include <gc.h>
+/* GC_gc_no is deprecated in bdwgc's header, but programs still read it. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <gc/gc_mark.h>
 #include <gc/gc_typed.h>
 
 #include <dlfcn.h>
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct node {
     struct node *next;
@@ -117,6 +121,37 @@ __attribute__((noinline)) static void fill_typed(struct typed_pair *pairs, void 
     }
 }
 
+/* An area neither collector scans by itself (anonymous mmap): objects
+ * referenced only from it live exactly while the push-other-roots callback
+ * pushes it. */
+static void **other_roots_area;
+static int pushes_other_roots;
+static int other_roots_calls;
+static GC_word gc_no_in_callback;
+static GC_push_other_roots_proc previous_push_other_roots;
+
+static void push_other_roots(void) {
+    other_roots_calls += 1;
+    gc_no_in_callback = GC_gc_no;
+    if (pushes_other_roots) GC_push_all(other_roots_area, other_roots_area + object_count);
+    if (previous_push_other_roots) previous_push_other_roots();
+}
+
+/* Links (in atomic memory) to objects referenced only from the area. */
+static void fill_other_roots_area(void **links) {
+    for (int index = 0; index < object_count; index++) {
+        other_roots_area[index] = GC_MALLOC(24);
+        links[index] = other_roots_area[index];
+        GC_GENERAL_REGISTER_DISAPPEARING_LINK(&links[index], other_roots_area[index]);
+    }
+}
+
+static int count_live_links(void **links) {
+    int live = 0;
+    for (int index = 0; index < object_count; index++) live += links[index] != NULL;
+    return live;
+}
+
 static void *thread_body(void *argument) {
     struct node *list = make_list((long)(intptr_t)argument);
     collect();
@@ -200,6 +235,24 @@ int main(void) {
     }
     printf("typed: pointer words keep targets: %s, number words mostly do not: %s\n",
            yes_no(pointers_alive == object_count), yes_no(numbers_reclaimed >= object_count * 8 / 10));
+
+    other_roots_area = mmap(NULL, object_count * sizeof(void *), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void **other_links = GC_MALLOC_ATOMIC(object_count * sizeof(void *));
+    previous_push_other_roots = GC_get_push_other_roots();
+    GC_set_push_other_roots(push_other_roots);
+    pushes_other_roots = 1;
+    fill_other_roots_area(other_links);
+    for (int round = 0; round < 2; round++) collect();
+    int pushed_alive = count_live_links(other_links);
+    printf("push-other-roots callback ran: %s, GC_gc_no in it not yet counted: %s, pushed objects kept: %s\n",
+           yes_no(other_roots_calls >= 2), yes_no(gc_no_in_callback + 1 == GC_get_gc_no()),
+           yes_no(pushed_alive == object_count));
+    pushes_other_roots = 0;
+    for (int round = 0; round < 2; round++) collect();
+    printf("objects no longer pushed mostly reclaimed: %s, GC_gc_no == GC_get_gc_no(): %s\n",
+           yes_no(count_live_links(other_links) <= object_count / 5), yes_no(GC_gc_no == GC_get_gc_no()));
+    GC_set_push_other_roots(previous_push_other_roots);
 
     pthread_t thread;
     void *result = NULL;

@@ -69,6 +69,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
                 return
             }
             if span.markBits.isSet(index) { return }
+            pointee.finalization.bytesQueuedByCollection &+= span.pointee.objectSize
             queueFinalizer(slot)
             marker.markRoot(span: span, index: index)
             marker.drain()

@@ -75,6 +75,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
         markThreads(&marker, except: current)
+        markOtherRoots(&marker)
         #if SWIFTGC_PRELOAD
         if preloadMode == .leakCheck {
             // A leak report: classify, sweep nothing.
@@ -111,6 +112,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let pause = OS.monotonicNanoseconds() &- startTime
         pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
                                             pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
+        chargeFinalizationToNextCycle()
     }
 
     /// Every range `ThreadRegistry.forEachRootRange` lists.

@@ -47,6 +47,9 @@ struct Finalization {
     var queuedTotal: UInt64 = 0
     /// Finalizable objects found in cycles by the last collection.
     var cycleCount = 0
+    /// Bytes of the objects the current collection queued; charged to the
+    /// next cycle's allocation budget (Finalization+Pacing.swift).
+    var bytesQueuedByCollection: UInt = 0
 }
 
 /// Entries whose object became unreachable, in the order they must run.
@@ -101,6 +104,17 @@ struct ReadyQueue {
         guard let entries else { return }
         for index in head..<tail { body(entries[index]) }
     }
+
+    /// Unmaps the storage of an empty queue larger than the initial size,
+    /// so that a burst of finalization does not keep its memory.
+    mutating func releaseStorageIfEmpty() {
+        guard count == 0, capacity > 256, let entries else { return }
+        OS.release(Address(UnsafeMutableRawPointer(entries)), bytes: UInt(capacity &* MemoryLayout<Entry>.stride))
+        self.entries = nil
+        capacity = 0
+        head = 0
+        tail = 0
+    }
 }
 
 /// Results of the registration functions, matching bdwgc's codes.
@@ -126,15 +140,24 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let start = span.objectStart(index)
         var previous: FinalizerFunction? = nil
         var previousData = Address.null
-        if let slot = pointee.finalization.finalizers.find(start) {
-            previous = unsafeBitCast(slot.pointee.first, to: FinalizerFunction?.self)
-            previousData = AddressTable.reveal(slot.pointee.second)
-            if function == nil { pointee.finalization.finalizers.remove(slot) }
+        guard let function else {
+            if let slot = pointee.finalization.finalizers.find(start) {
+                previous = unsafeBitCast(slot.pointee.first, to: FinalizerFunction?.self)
+                previousData = AddressTable.reveal(slot.pointee.second)
+                pointee.finalization.finalizers.remove(slot)
+            }
+            return (previous, previousData)
         }
-        guard let function else { return (previous, previousData) }
-        guard let (slot, _) = pointee.finalization.finalizers.findOrInsert(start) else {
+        collectIfRegistrationWouldGrow(pointee.finalization.finalizers, key: start)
+        guard let (slot, isNew) = pointee.finalization.finalizers.findOrInsert(start) else {
             reportLine { $0.append("out of memory for the finalizer table; finalizer not registered") }
             return (previous, previousData)
+        }
+        if isNew {
+            chargeRegistration()
+        } else {
+            previous = unsafeBitCast(slot.pointee.first, to: FinalizerFunction?.self)
+            previousData = AddressTable.reveal(slot.pointee.second)
         }
         slot.pointee.first = unsafeBitCast(function, to: UInt.self)
         slot.pointee.second = AddressTable.hide(data)
@@ -176,9 +199,11 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         guard link != .null, link.isAligned(to: 8) else { return .invalidArgument }
         lock()
         defer { unlock() }
+        collectIfRegistrationWouldGrow(isLong ? pointee.finalization.longLinks : pointee.finalization.shortLinks, key: link)
         guard let (slot, isNew) = isLong ? pointee.finalization.longLinks.findOrInsert(link)
                                          : pointee.finalization.shortLinks.findOrInsert(link) else { return .noMemory }
         guard isNew else { return .duplicate }
+        chargeRegistration()
         slot.pointee.first = AddressTable.hide(target)
         return .success
     }

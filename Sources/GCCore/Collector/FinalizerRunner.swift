@@ -40,6 +40,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             lock()
         }
         pointee.finalization.isRunningFinalizers = false
+        pointee.finalization.ready.releaseStorageIfEmpty()
         unlock()
         return count
     }

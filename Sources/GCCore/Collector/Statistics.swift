@@ -39,6 +39,7 @@ struct Statistics {
         stats.max_pause_ns = maxPauseNanoseconds
         stats.bytes_returned_to_os = UInt64(heap.pages.decommittedBytes)
         stats.metadata_size = UInt64(heap.metadata.usedBytes + heap.pages.committedBytes / PageMap.pageSize * 8)
+            + UInt64(state.pointee.finalization.tableBytes)
         stats.mark_stack_overflows = markStackOverflows
         out.pointee = stats
     }

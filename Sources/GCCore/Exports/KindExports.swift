@@ -44,3 +44,8 @@ public func swiftgc_kinds_is_marked(_ pointer: UnsafeRawPointer?) -> Int32 {
 public func swiftgc_kinds_set_mark_bit(_ pointer: UnsafeRawPointer?, _ isMarked: Int32) {
     ObjectKinds.setMarkBit(Address(pointer), isMarked: isMarked != 0)
 }
+
+@_cdecl("swiftgc_roots_push_range")
+public func swiftgc_roots_push_range(_ low: UnsafeRawPointer?, _ high: UnsafeRawPointer?) {
+    OtherRoots.push(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
+}

@@ -238,6 +238,11 @@ typedef swiftgc_mark_stack_entry *(*swiftgc_mark_procedure)(uintptr_t *object, s
 int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high);
 /* The value of bdwgc's GC_free_space_divisor if a program set it, else 0. */
 uintptr_t swiftgc_boehm_free_space_divisor(void);
+/* Called once the roots are marked, with the world stopped: calls the
+ * GC_set_push_other_roots callback, whose GC_push_all calls reach
+ * swiftgc_roots_push_range, then sets GC_gc_no to collections_completed + 1
+ * (bdwgc counts a collection once it has marked, after that callback). */
+void swiftgc_boehm_push_other_roots(uint64_t collections_completed);
 
 /* ---- Sequentially consistent operations for malloc mode's lock-free free --
  * A freeing thread clears a live bit and then reads the span's owner and

@@ -160,6 +160,7 @@ int GC_get_thr_restart_signal(void);
 void GC_start_mark_threads(void);
 void *GC_dlopen(const char *path, int mode);
 #include <pthread.h>
+#include <signal.h>
 int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attributes,
                       void *(*start)(void *), void *argument);
 int GC_pthread_join(pthread_t thread, void **result);
@@ -215,6 +216,55 @@ void GC_dump(void);
 typedef void (*GC_start_callback_proc)(void);
 void GC_set_start_callback(GC_start_callback_proc fn);
 GC_start_callback_proc GC_get_start_callback(void);
+/* Less common calls (boehm_accepted.c). Statistics: */
+size_t GC_get_memory_use(void);                 /* bytes in objects: live at the last collection + allocated since */
+GC_word GC_get_obtained_from_os_bytes(void);    /* heap, returned pages and the collector's tables */
+unsigned long GC_get_full_gc_total_time(void);  /* milliseconds in collections */
+size_t GC_get_prof_stats_unsafe(struct GC_prof_stats_s *stats, size_t size);
+int GC_get_parallel(void);                      /* 0: one marker */
+/* Allocation: GC_malloc_kind is GC_generic_malloc (gc_mark.h). */
+void *GC_malloc_kind(size_t size, int kind);
+void *GC_malloc_kind_global(size_t size, int kind);
+void *GC_malloc_stubborn(size_t size);
+/* Stored and returned, without effect (no incremental mode, no abandoned
+ * collections, one marker; SwiftGC paces finalization its own way). */
+void GC_set_allocd_bytes_per_finalizer(GC_word value);
+GC_word GC_get_allocd_bytes_per_finalizer(void);
+void GC_set_stop_func(GC_stop_func stop);
+GC_stop_func GC_get_stop_func(void);
+void GC_set_rate(int value);
+int GC_get_rate(void);
+void GC_set_max_prior_attempts(int value);
+int GC_get_max_prior_attempts(void);
+void GC_set_manual_vdb_allowed(int value);
+int GC_get_manual_vdb_allowed(void);
+void GC_start_incremental_collection(void);
+void GC_set_disable_automatic_collection(int value);
+int GC_get_disable_automatic_collection(void);
+void GC_set_min_bytes_allocd(size_t value);
+size_t GC_get_min_bytes_allocd(void);
+void GC_set_pages_executable(int value);
+int GC_get_pages_executable(void);
+int GC_get_force_unmap_on_gcollect(void);
+int GC_get_dont_precollect(void);
+void GC_set_markers_count(unsigned count);
+/* Threads and fork: SwiftGC handles fork itself, so these do nothing. */
+void GC_set_handle_fork(int value);
+void GC_atfork_prepare(void);
+void GC_atfork_parent(void);
+void GC_atfork_child(void);
+void GC_register_altstack(void *stack, GC_word stack_size, void *alternate_stack, GC_word alternate_size);
+int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old_set);
+int GC_pthread_cancel(pthread_t thread);
+void GC_deinit(void);
+/* Helpers. */
+void GC_noop1(GC_word value);
+void GC_ignore_warn_proc(char *message, GC_word argument);
+void GC_set_log_fd(int descriptor);
+void GC_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void GC_err_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void GC_log_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
 extern void *GC_least_plausible_heap_addr;
 extern void *GC_greatest_plausible_heap_addr;
 
@@ -228,6 +278,7 @@ extern int GC_finalize_on_demand;       /* nonzero: finalizers run only in GC_in
 extern GC_finalizer_notifier_proc GC_finalizer_notifier; /* told when finalizers become ready */
 extern GC_word GC_free_space_divisor;   /* set (not 3): collect after allocating live bytes / divisor */
 extern GC_oom_func GC_oom_fn;           /* called when an allocation fails; its result is returned */
+extern GC_word GC_gc_no;                /* collections so far (read only), counted once their roots are marked */
 /* Accepted without effect. */
 extern int GC_no_dls;
 extern GC_word GC_max_retries;

@@ -118,6 +118,7 @@ void *GC_generic_malloc_ignore_off_page(size_t lb, int knd);
 /* Uncollectable: scanned as a whole whatever its kind (retains more). */
 void *GC_generic_malloc_uncollectable(size_t lb, int knd);
 void *GC_generic_or_special_malloc(size_t lb, int knd);
+void *GC_debug_generic_or_special_malloc(size_t lb, int knd, const char *file, int line);
 /* Sets *result to a list of objects of kind knd and size lb linked through
  * their first word (GC_NEXT). */
 void GC_generic_malloc_many(size_t lb, int knd, void **result);
@@ -132,6 +133,25 @@ int GC_get_kind_and_size(const void *p, size_t *psize);
 int GC_is_marked(const void *p);
 void GC_clear_mark_bit(const void *p);
 void GC_set_mark_bit(const void *p);
+
+/* ---- Other roots -----------------------------------------------------------
+ * A callback called at every collection while the roots are marked, with
+ * the world stopped and the allocation lock held (it must not allocate).
+ * It reports extra root ranges with GC_push_all. The default does nothing
+ * and is never NULL, so a callback may always chain to the one it replaced. */
+typedef void (*GC_push_other_roots_proc)(void);
+void GC_set_push_other_roots(GC_push_other_roots_proc procedure);
+GC_push_other_roots_proc GC_get_push_other_roots(void);
+
+/* Scan the words of [bottom, top) (bottom rounded up and top down to
+ * pointer alignment) as roots. Only from the push-other-roots callback;
+ * elsewhere they do nothing. SwiftGC scans at once in all three, and has
+ * no dirty bits, so GC_push_conditional always pushes the whole range. */
+void GC_push_all(void *bottom, void *top);
+void GC_push_all_eager(void *bottom, void *top);
+void GC_push_conditional(void *bottom, void *top, int all);
+/* Does nothing: the collector marks its finalization tables itself. */
+void GC_push_finalizer_structures(void);
 
 /* The debugging header size: SwiftGC's debug objects have none. */
 size_t GC_get_debug_header_size(void);
