@@ -8,7 +8,8 @@
  *                             block twice; each must give one swiftgc: line.
  *   planted_bugs use-after-free
  *                             (safe-free mode) frees blocks that a global still
- *                             points to: they read as zeros, are never handed
+ *                             points to: they read as zeros (large ones at once,
+ *                             small ones after a collection), are never handed
  *                             out again across collections, and are reused once
  *                             the pointers are dropped.
  *   planted_bugs quarantine-drains
@@ -162,13 +163,15 @@ static __attribute__((noinline)) void scrub_stack(void) {
 static void use_after_free(void) {
     plant_dangling_pointers();
     int zeros = 1;
-    for (int index = 0; index < small_count; index++) {
-        for (int offset = 0; offset < small_size; offset++) zeros &= dangling[index][offset] == 0;
-    }
     for (int index = small_count; index < small_count + large_count; index++) {
         for (int offset = 0; offset < large_size; offset += 4096) zeros &= dangling[index][offset] == 0;
     }
-    CHECK(zeros, "freed blocks read as zeros through dangling pointers");
+    CHECK(zeros, "freed large blocks read as zeros through dangling pointers at once");
+    collect();
+    for (int index = 0; index < small_count; index++) {
+        for (int offset = 0; offset < small_size; offset++) zeros &= dangling[index][offset] == 0;
+    }
+    CHECK(zeros, "freed small blocks still pointed to read as zeros after a collection");
 
     int reuses = 0;
     for (int round = 0; round < 20; round++) {

@@ -63,7 +63,7 @@ enum Option: Int {
             return OptionDescriptor(name: "SWIFTGC_VERIFY", kind: .boolean, defaultValue: 0,
                 documentation: "Testing: 1 checks the heap's invariants during every collection and aborts with a message on the first violation. Slow.")
         case .quarantine:
-            return OptionDescriptor(name: "SWIFTGC_QUARANTINE", kind: .percent, defaultValue: 25,
+            return OptionDescriptor(name: "SWIFTGC_QUARANTINE", kind: .percent, defaultValue: 100,
                 documentation: "safe-free mode: collect when freed blocks waiting in quarantine reach this percentage of the heap in use (and at least SWIFTGC_INITIAL_HEAP).")
         }
     }

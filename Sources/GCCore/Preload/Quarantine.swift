@@ -17,10 +17,9 @@ import _CSwiftGC
 enum Quarantine {
     /// Bytes of quarantined blocks, updated atomically.
     nonisolated(unsafe) static var quarantinedBytes: UInt64 = 0
-    /// quarantinedBytes at which free starts a collection.
+    /// quarantinedBytes at which free starts a collection: what the last
+    /// collection left quarantined plus `budget`.
     nonisolated(unsafe) static var limit: UInt64 = 4 << 20
-    /// Blocks this large are decommitted rather than cleared when freed.
-    static let decommitThreshold: UInt = 64 << 10
 
     // MARK: free
 
@@ -55,8 +54,12 @@ enum Quarantine {
         if let (span, index) = block { quarantine(span, index: index, address) }
     }
 
-    /// Sets the block's quarantine bit (or reports a double free), clears
-    /// its contents and counts its bytes; collects when the quarantine is full.
+    /// Sets the block's quarantine bit (or reports a double free) and counts
+    /// its bytes; collects when the quarantine is full. A large block's pages
+    /// go back to the OS at once, so a dangling pointer reads zeros; a small
+    /// block is cleared only if a collection finds it still pointed to
+    /// (clearing every small block here cost half again the time of a
+    /// malloc/free loop, as it touches memory free never touches otherwise).
     private static func quarantine(_ span: UnsafeMutablePointer<Span>, index: Int, _ address: Address) {
         let bit: UInt64 = 1 &<< UInt64(index & 63)
         let previous = swiftgc_atomic_fetch_or_u64(span.quarantineBits.words + (index &>> 6), bit)
@@ -65,7 +68,7 @@ enum Quarantine {
             return
         }
         let bytes = span.pointee.objectSize - span.pointee.userOffset
-        clear(address, bytes: bytes)
+        if span.pointee.state == .large { OS.decommit(address, bytes: bytes) }
         let total = withUnsafeMutablePointer(to: &quarantinedBytes) {
             swiftgc_atomic_fetch_add_u64($0, UInt64(bytes))
         } &+ UInt64(bytes)
@@ -76,31 +79,29 @@ enum Quarantine {
         if total >= limit { collectBecauseFull() }
     }
 
-    /// Dangling pointers read zeros, and the block retains nothing if a
-    /// stale pointer keeps it marked. Big blocks give their pages back instead.
-    @inline(__always) private static func clear(_ address: Address, bytes: UInt) {
-        if bytes >= decommitThreshold {
-            OS.decommit(address, bytes: bytes)
-        } else {
-            memset(address.pointer!, 0, Int(bytes))
-        }
-    }
-
     @inline(never) private static func collectBecauseFull() {
         guard swiftgc_lock_depth() == 0, let state = collectorState else { return }
         defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
-        updateLimit(state)
         let current = withUnsafePointer(to: &quarantinedBytes) { swiftgc_atomic_load_u64($0) }
-        if current >= limit && state.pointee.disableCount == 0 { state.collect() }
+        guard current >= limit else { return } // another thread collected
+        if state.pointee.disableCount == 0 {
+            state.collect()
+        } else {
+            // Collection is off (gc_disable): wait for another budget's worth.
+            limit = current &+ budget(state)
+        }
     }
 
     // MARK: Collection
 
     /// After marking, before the sweep: marked blocks stay quarantined and
     /// unmarked ones leave the quarantine (the sweep then frees them).
-    /// Recounts the quarantined bytes. The world is stopped.
+    /// Small blocks that stay are cleared, so a dangling pointer reads zeros
+    /// from now on and, at the next collection, they retain nothing (this
+    /// one has scanned them already). Recounts the quarantined bytes. The
+    /// world is stopped.
     static func keepMarkedBlocks(_ state: UnsafeMutablePointer<CollectorState>) {
         guard preloadMode == .safeFree else { return }
         var bytes: UInt64 = 0
@@ -108,24 +109,34 @@ enum Quarantine {
             guard span.pointee.state != .free else { return }
             let quarantine = span.quarantineBits.words
             let marks = span.markBits.words
+            let isSmall = span.pointee.state == .small
             var count = 0
             for word in 0..<((span.pointee.objectCount + 63) &>> 6) where quarantine[word] != 0 {
                 let kept = quarantine[word] & marks[word]
                 quarantine[word] = kept
                 count &+= kept.nonzeroBitCount
+                var remaining = kept
+                while isSmall && remaining != 0 {
+                    let index = word &* 64 &+ remaining.trailingZeroBitCount
+                    memset(span.objectStart(index).pointer!, 0, Int(span.pointee.objectSize))
+                    remaining &= remaining &- 1
+                }
             }
             bytes &+= UInt64(count) &* UInt64(span.pointee.objectSize)
         }
         withUnsafeMutablePointer(to: &quarantinedBytes) { $0.pointee = bytes }
-        updateLimit(state)
+        // Counted from what stays: blocks still pointed to must not make
+        // every later free collect again.
+        limit = bytes &+ budget(state)
     }
 
+    /// The bytes free may add to the quarantine between collections:
     /// SWIFTGC_QUARANTINE percent of the heap in use at the last collection,
     /// and at least SWIFTGC_INITIAL_HEAP. The caller holds the lock.
-    static func updateLimit(_ state: UnsafeMutablePointer<CollectorState>) {
+    static func budget(_ state: UnsafeMutablePointer<CollectorState>) -> UInt64 {
         let percent = UInt64(state.pointee.options[.quarantine])
         let proportional = UInt64(state.pointee.statistics.bytesInUse) / 100 &* percent
-        limit = max(state.pointee.options[.initialHeap], proportional)
+        return max(state.pointee.options[.initialHeap], proportional)
     }
 
     /// Whether the block is waiting in quarantine. The caller holds the lock.
