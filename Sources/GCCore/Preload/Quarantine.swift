@@ -17,6 +17,8 @@ import _CSwiftGC
 enum Quarantine {
     /// Bytes of quarantined blocks, updated atomically.
     nonisolated(unsafe) static var quarantinedBytes: UInt64 = 0
+    /// Bytes the last collection left quarantined (still pointed to).
+    nonisolated(unsafe) static var bytesKeptByLastCollection: UInt64 = 0
     /// quarantinedBytes at which free starts a collection: what the last
     /// collection left quarantined plus `budget`.
     nonisolated(unsafe) static var limit: UInt64 = 4 << 20
@@ -84,8 +86,11 @@ enum Quarantine {
         defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
+        // The budget grows with the heap in use, which the last collection
+        // measured only after it set the limit.
+        limit = bytesKeptByLastCollection &+ budget(state)
         let current = withUnsafePointer(to: &quarantinedBytes) { swiftgc_atomic_load_u64($0) }
-        guard current >= limit else { return } // another thread collected
+        guard current >= limit else { return }
         if state.pointee.disableCount == 0 {
             state.collect()
         } else {
@@ -125,6 +130,7 @@ enum Quarantine {
             bytes &+= UInt64(count) &* UInt64(span.pointee.objectSize)
         }
         withUnsafeMutablePointer(to: &quarantinedBytes) { $0.pointee = bytes }
+        bytesKeptByLastCollection = bytes
         // Counted from what stays: blocks still pointed to must not make
         // every later free collect again.
         limit = bytes &+ budget(state)
