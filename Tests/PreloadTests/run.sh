@@ -14,7 +14,7 @@ set -uo pipefail
 
 library="$(realpath "$1")"
 programs="$(realpath "$2")"
-modes="${PRELOAD_MODES:-malloc collect ignore-free leak-check}"
+modes="${PRELOAD_MODES:-malloc collect ignore-free leak-check safe-free}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -137,11 +137,21 @@ for mode in $modes; do
 
     # Planted bugs.
     case "$mode" in
-        collect|ignore-free)
+        collect|ignore-free|safe-free)
             if preloaded "$mode" "$work/out" "$programs/planted_bugs" leaky-loop; then
                 pass "$mode: a leaky loop stays in bounded memory"
             else fail "$mode: leaky loop"; cat "$work/out"; fi ;;
     esac
+    if [ "$mode" = safe-free ]; then
+        preloaded "$mode" "$work/out" "$programs/planted_bugs" use-after-free
+        if [ $? = 0 ] && [ "$(grep -c '^swiftgc:' "$work/out.stderr")" = 1 ] \
+           && grep -q '^swiftgc: free(0x.*waiting in quarantine (double free' "$work/out.stderr"; then
+            pass "$mode: freed blocks still pointed to are not reused; dropped, they are ($(tail -1 "$work/out"))"
+        else fail "$mode: use after free"; cat "$work/out" "$work/out.stderr"; fi
+        if preloaded "$mode" "$work/out" "$programs/planted_bugs" quarantine-drains; then
+            pass "$mode: the quarantine drains: 2 GiB of malloc and free stay in bounded memory"
+        else fail "$mode: quarantine drains"; cat "$work/out" "$work/out.stderr"; fi
+    fi
     if preloaded "$mode" "$work/out" "$programs/planted_bugs" double-free; then
         pass "$mode: survives a double free"
     else fail "$mode: double free"; cat "$work/out" "$work/out.stderr"; fi

@@ -102,6 +102,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             reportLine { $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing") }
             return
         }
+        #if SWIFTGC_PRELOAD
+        Quarantine.keepMarkedBlocks(self)
+        #endif
         var swept = pointee.heap.sweep()
         if verifies { HeapVerifier(self).checkHeap(sweptLiveBytes: swept.liveBytes) }
         swept.liveBytes -= min(swept.liveBytes, pinnedBytes)

@@ -17,8 +17,9 @@ enum Option: Int {
     case leakExitCode
     case stress
     case verify
+    case quarantine
 
-    static let count = 13
+    static let count = 14
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -61,6 +62,9 @@ enum Option: Int {
         case .verify:
             return OptionDescriptor(name: "SWIFTGC_VERIFY", kind: .boolean, defaultValue: 0,
                 documentation: "Testing: 1 checks the heap's invariants during every collection and aborts with a message on the first violation. Slow.")
+        case .quarantine:
+            return OptionDescriptor(name: "SWIFTGC_QUARANTINE", kind: .percent, defaultValue: 100,
+                documentation: "safe-free mode: collect when freed blocks waiting in quarantine reach this percentage of the heap in use (and at least SWIFTGC_INITIAL_HEAP).")
         }
     }
 }
@@ -101,8 +105,8 @@ struct OptionDescriptor {
 /// The values of all options, read once at initialisation.
 struct Options {
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         for index in 0..<Option.count {

@@ -8,12 +8,14 @@ import _CSwiftGC
 ///     offset   0  header (this struct, at most 128 bytes)
 ///     offset 128  live bits, 16 words: bit i set = object i is allocated
 ///     offset 256  mark bits, 16 words: bit i set = object i reached this cycle
+///     offset 384  quarantine bits, 16 words: bit i set = object i was freed
+///                 in safe-free mode and waits for a collection (see Quarantine)
 ///
 /// Invariants between collections: every mark bit is zero; an object is
 /// allocated exactly when its live bit is set (slots reserved by a thread
 /// cache count as allocated).
 struct Span {
-    static let descriptorSize: UInt = 384
+    static let descriptorSize: UInt = 512
     static let maximumObjectCount: UInt = 1024
     static let bitmapWordCount = 16
     private static let liveBitsOffset = 128
@@ -68,6 +70,10 @@ extension UnsafeMutablePointer where Pointee == Span {
 
     @inline(__always) var markBits: Bitmap {
         Bitmap(words: (UnsafeMutableRawPointer(self) + 256).assumingMemoryBound(to: UInt64.self))
+    }
+
+    @inline(__always) var quarantineBits: Bitmap {
+        Bitmap(words: (UnsafeMutableRawPointer(self) + 384).assumingMemoryBound(to: UInt64.self))
     }
 
     /// The index of the object containing `address`, which lies in the span;
@@ -149,6 +155,7 @@ extension UnsafeMutablePointer where Pointee == Span {
         pointee.hasUnscannedMarks = false
         liveBits.clearAll(wordCount: Span.bitmapWordCount)
         markBits.clearAll(wordCount: Span.bitmapWordCount)
+        quarantineBits.clearAll(wordCount: Span.bitmapWordCount)
     }
 
     /// Turns a free descriptor into a span holding one large object.
@@ -164,6 +171,7 @@ extension UnsafeMutablePointer where Pointee == Span {
         pointee.hasUnscannedMarks = false
         liveBits.words[0] = 1
         markBits.words[0] = 0
+        quarantineBits.words[0] = 0
     }
 }
 

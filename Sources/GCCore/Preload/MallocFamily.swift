@@ -135,6 +135,7 @@ enum MallocFamily {
     /// a misuse report and nil. The caller holds the heap lock.
     static func block(startingAt address: Address, function: StaticString,
                       _ state: UnsafeMutablePointer<CollectorState>) -> (span: UnsafeMutablePointer<Span>, index: Int)? {
+        let found: (span: UnsafeMutablePointer<Span>, index: Int)?
         if let span = state.pointee.heap.pageMap.span(containing: address), span.pointee.state == .large,
            span.pointee.userOffset != 0 {
             let start = span.pointee.start + span.pointee.userOffset
@@ -142,9 +143,16 @@ enum MallocFamily {
                 Misuse.report(function, address, "pointer is inside an object, not at its start", objectStart: start)
                 return nil
             }
-            return (span, 0)
+            found = (span, 0)
+        } else {
+            found = Allocation.objectStartingAt(address, function: function, state)
         }
-        return Allocation.objectStartingAt(address, function: function, state)
+        guard let block = found else { return nil }
+        if Quarantine.contains(block.span, index: block.index) {
+            Misuse.report(function, address, "block is already freed and waiting in quarantine (double free or use after free)")
+            return nil
+        }
+        return block
     }
 
     // MARK: Free and realloc
@@ -164,7 +172,9 @@ enum MallocFamily {
         switch preloadMode {
         case .ignoreFree:
             return
-        case .malloc, .collect, .leakCheck, .safeFree:
+        case .safeFree:
+            Quarantine.free(address, state)
+        case .malloc, .collect, .leakCheck:
             state.lock()
             if let (span, index) = block(startingAt: address, function: "free", state) {
                 release(span, index: index, state)

@@ -1,0 +1,152 @@
+import _CSwiftGC
+
+/// safe-free mode's quarantine: free does not make a block reusable, it
+/// only sets the block's quarantine bit (`Span.quarantineBits`). The block
+/// keeps its live bit, so no cache claims it; the next collection keeps the
+/// quarantine bits of marked blocks and clears the others, whose live bits
+/// the sweep clears in the same collection, so they are reused only once no
+/// pointer to them is left. (MarkUs does the same on top of bdwgc.)
+///
+/// Invariants between collections: a quarantine bit is set only on a live
+/// block; `quarantinedBytes` is the size of the quarantined blocks, give or
+/// take frees that raced with the last collection.
+///
+/// free is lock-free for a valid block: an atomic OR on the bitmap word and
+/// an atomic add on the byte count. Anything that does not look like a
+/// block start takes the heap lock and the ordinary checks, which report it.
+enum Quarantine {
+    /// Bytes of quarantined blocks, updated atomically.
+    nonisolated(unsafe) static var quarantinedBytes: UInt64 = 0
+    /// Bytes the last collection left quarantined (still pointed to).
+    nonisolated(unsafe) static var bytesKeptByLastCollection: UInt64 = 0
+    /// quarantinedBytes at which free starts a collection: what the last
+    /// collection left quarantined plus `budget`.
+    nonisolated(unsafe) static var limit: UInt64 = 4 << 20
+
+    // MARK: free
+
+    /// Quarantines the block starting at `address`, a pointer into the arena.
+    static func free(_ address: Address, _ state: UnsafeMutablePointer<CollectorState>) {
+        guard let span = state.pointee.heap.pageMap.span(containing: address) else {
+            return freeUnderLock(address, state)
+        }
+        var index = 0
+        let start: Address
+        switch span.pointee.state {
+        case .small:
+            index = span.objectIndex(containing: address)
+            guard index < span.pointee.objectCount else { return freeUnderLock(address, state) }
+            start = span.objectStart(index)
+        case .large:
+            start = span.pointee.start + span.pointee.userOffset
+        case .free:
+            return freeUnderLock(address, state)
+        }
+        // Reads that may race with another thread are only trusted when they
+        // say "a live block starting here"; the locked path decides the rest.
+        guard start == address, span.isAllocated(index) else { return freeUnderLock(address, state) }
+        quarantine(span, index: index, address)
+    }
+
+    /// The checks of the other modes under the lock, with their messages.
+    @inline(never) static func freeUnderLock(_ address: Address, _ state: UnsafeMutablePointer<CollectorState>) {
+        state.lock()
+        let block = MallocFamily.block(startingAt: address, function: "free", state)
+        state.unlock()
+        if let (span, index) = block { quarantine(span, index: index, address) }
+    }
+
+    /// Sets the block's quarantine bit (or reports a double free) and counts
+    /// its bytes; collects when the quarantine is full. A large block's pages
+    /// go back to the OS at once, so a dangling pointer reads zeros; a small
+    /// block is cleared only if a collection finds it still pointed to
+    /// (clearing every small block here cost half again the time of a
+    /// malloc/free loop, as it touches memory free never touches otherwise).
+    private static func quarantine(_ span: UnsafeMutablePointer<Span>, index: Int, _ address: Address) {
+        let bit: UInt64 = 1 &<< UInt64(index & 63)
+        let previous = swiftgc_atomic_fetch_or_u64(span.quarantineBits.words + (index &>> 6), bit)
+        if previous & bit != 0 {
+            Misuse.report("free", address, "block is already freed and waiting in quarantine (double free)")
+            return
+        }
+        let bytes = span.pointee.objectSize - span.pointee.userOffset
+        if span.pointee.state == .large { OS.decommit(address, bytes: bytes) }
+        let total = withUnsafeMutablePointer(to: &quarantinedBytes) {
+            swiftgc_atomic_fetch_add_u64($0, UInt64(bytes))
+        } &+ UInt64(bytes)
+        // Keeps `address` in a register until here, so that a collection
+        // that stops this thread in between still sees the block as reachable
+        // and cannot hand it out while its bit is being set or it is cleared.
+        _ = swiftgc_materialize(address.value)
+        if total >= limit { collectBecauseFull() }
+    }
+
+    @inline(never) private static func collectBecauseFull() {
+        guard swiftgc_lock_depth() == 0, let state = collectorState else { return }
+        defer { state.runFinalizersIfReady() } // after the unlock below
+        state.lock()
+        defer { state.unlock() }
+        // The budget grows with the heap in use, which the last collection
+        // measured only after it set the limit.
+        limit = bytesKeptByLastCollection &+ budget(state)
+        let current = withUnsafePointer(to: &quarantinedBytes) { swiftgc_atomic_load_u64($0) }
+        guard current >= limit else { return }
+        if state.pointee.disableCount == 0 {
+            state.collect()
+        } else {
+            // Collection is off (gc_disable): wait for another budget's worth.
+            limit = current &+ budget(state)
+        }
+    }
+
+    // MARK: Collection
+
+    /// After marking, before the sweep: marked blocks stay quarantined and
+    /// unmarked ones leave the quarantine (the sweep then frees them).
+    /// Small blocks that stay are cleared, so a dangling pointer reads zeros
+    /// from now on and, at the next collection, they retain nothing (this
+    /// one has scanned them already). Recounts the quarantined bytes. The
+    /// world is stopped.
+    static func keepMarkedBlocks(_ state: UnsafeMutablePointer<CollectorState>) {
+        guard preloadMode == .safeFree else { return }
+        var bytes: UInt64 = 0
+        state.pointee.heap.pageMap.forEachSpan { span in
+            guard span.pointee.state != .free else { return }
+            let quarantine = span.quarantineBits.words
+            let marks = span.markBits.words
+            let isSmall = span.pointee.state == .small
+            var count = 0
+            for word in 0..<((span.pointee.objectCount + 63) &>> 6) where quarantine[word] != 0 {
+                let kept = quarantine[word] & marks[word]
+                quarantine[word] = kept
+                count &+= kept.nonzeroBitCount
+                var remaining = kept
+                while isSmall && remaining != 0 {
+                    let index = word &* 64 &+ remaining.trailingZeroBitCount
+                    memset(span.objectStart(index).pointer!, 0, Int(span.pointee.objectSize))
+                    remaining &= remaining &- 1
+                }
+            }
+            bytes &+= UInt64(count) &* UInt64(span.pointee.objectSize)
+        }
+        withUnsafeMutablePointer(to: &quarantinedBytes) { $0.pointee = bytes }
+        bytesKeptByLastCollection = bytes
+        // Counted from what stays: blocks still pointed to must not make
+        // every later free collect again.
+        limit = bytes &+ budget(state)
+    }
+
+    /// The bytes free may add to the quarantine between collections:
+    /// SWIFTGC_QUARANTINE percent of the heap in use at the last collection,
+    /// and at least SWIFTGC_INITIAL_HEAP. The caller holds the lock.
+    static func budget(_ state: UnsafeMutablePointer<CollectorState>) -> UInt64 {
+        let percent = UInt64(state.pointee.options[.quarantine])
+        let proportional = UInt64(state.pointee.statistics.bytesInUse) / 100 &* percent
+        return max(state.pointee.options[.initialHeap], proportional)
+    }
+
+    /// Whether the block is waiting in quarantine. The caller holds the lock.
+    static func contains(_ span: UnsafeMutablePointer<Span>, index: Int) -> Bool {
+        preloadMode == .safeFree && span.quarantineBits.isSet(index)
+    }
+}
