@@ -36,7 +36,7 @@ C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
 .PHONY: all deps bench-deps boehm-test-deps demo examples test swift-test c-tests boehm-tests check-library bench install uninstall clean
-.PHONY: check-preload-library preload-tests test-stress test-model
+.PHONY: check-preload-library preload-tests test-stress test-model check-no-malloc
 
 all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
@@ -87,7 +87,7 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 
-test: check-library check-preload-library c-tests preload-tests boehm-tests swift-test examples
+test: check-library check-preload-library check-no-malloc c-tests preload-tests boehm-tests swift-test examples
 
 PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
   $(BUILD)/preload-tests/planted_bugs
@@ -206,6 +206,24 @@ check-preload-library: $(PRELOAD_LIBRARY)
 	if [ -n "$$extra" ]; then echo "libswiftgc-preload.so exports more than gc_*, the pthread wrappers and the malloc family: $$extra"; exit 1; fi; \
 	for name in $(PRELOAD_EXPORTS); do echo "$$exported" | grep -qx "$$name" || { echo "libswiftgc-preload.so does not export $$name"; exit 1; }; done; \
 	echo "libswiftgc-preload.so needs only libc and libunwind and exports gc_*, the pthread wrappers and the malloc family."
+
+# The collector never calls malloc. Embedded Swift compiles its own runtime
+# into each module (swift_allocObject, swift_slowAlloc: posix_memalign and
+# free; Hasher's seed: arc4random_buf); nothing calls it, and the link
+# (-function-sections, lld --gc-sections, see Package.swift) must drop it. Both
+# libraries must keep no Swift runtime allocation function, and libswiftgc.so
+# no reference to the malloc family. (malloc_usable_size, a query, is allowed:
+# threads.c measures dynamic TLS blocks with it.)
+SWIFT_RUNTIME_ALLOCATORS := swift_allocObject swift_slowAlloc swift_coroFrameAlloc swift_allocBox swift_allocEmptyBox
+MALLOC_FAMILY := malloc calloc realloc reallocarray free posix_memalign aligned_alloc memalign valloc pvalloc \
+  strdup strndup arc4random arc4random_buf
+check-no-malloc: $(LIBRARY) $(PRELOAD_LIBRARY)
+	@for library in $(LIBRARY) $(PRELOAD_LIBRARY); do \
+	  found=$$(nm $$library | awk '{print $$NF}' | grep -xF $(foreach name,$(SWIFT_RUNTIME_ALLOCATORS),-e $(name)) || true); \
+	  if [ -n "$$found" ]; then echo "$$library contains Swift runtime allocation functions:" $$found; exit 1; fi; done; \
+	found=$$(nm -D --undefined-only $(LIBRARY) | awk '{print $$2}' | sed 's/@.*//' | grep -xF $(foreach name,$(MALLOC_FAMILY),-e $(name)) || true); \
+	if [ -n "$$found" ]; then echo "libswiftgc.so references the malloc family:" $$found; exit 1; fi; \
+	echo "Neither library contains the Swift runtime's allocator; libswiftgc.so references no malloc-family function."
 
 bench: $(LIBRARY) | bench-deps
 	Benchmarks/run.sh
