@@ -89,6 +89,11 @@ for mode in $modes; do
         else pass "$mode: SWIFTGC_ABORT_ON_ERROR=1 aborts on misuse"; fi
     fi
 
+    # Aligned allocation misuse (aligned_misuse.c checks its own messages).
+    if preloaded "$mode" "$work/out" "$programs/aligned_misuse"; then
+        pass "$mode: aligned allocation misuse ($(tail -1 "$work/out"))"
+    else fail "$mode: aligned allocation misuse"; grep -v '^ok' "$work/out" | head -20; fi
+
     # Real programs, output identical to a plain run.
     same_output "$mode" "python3" python3 "$here/allocation_heavy.py"
     same_output "$mode" "python3 with PYTHONMALLOC=malloc" env PYTHONMALLOC=malloc python3 "$here/allocation_heavy.py"
