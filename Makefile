@@ -231,7 +231,8 @@ check-no-malloc: $(LIBRARY) $(PRELOAD_LIBRARY)
 # option parser (Swift, compiled with the GCCore files they need) and API call
 # sequences (C, against a libswiftgc.so built with coverage instrumentation).
 # `make fuzz` runs each for FUZZ_SECONDS in turn, niced, in $(BUILD)/fuzz, and
-# merges inputs that add coverage into Tests/Fuzz/<target>/corpus. Crashes are
+# merges inputs that reach new edges (not merely new hit counts, which would
+# add hundreds of files) into Tests/Fuzz/<target>/corpus. Crashes are
 # saved as $(BUILD)/fuzz/<target>-crash-*. `make fuzz-replay` (part of
 # `make test`) runs the committed corpus through uninstrumented builds.
 FUZZ_SECONDS ?= 60
@@ -296,7 +297,7 @@ fuzz: $(foreach target,$(FUZZ_TARGETS),$(FUZZ)/fuzz_$(target))
 	    corpus-$$target ../../Tests/Fuzz/$$target/corpus > $$target.log 2>&1); status=$$?; \
 	  grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|SUMMARY|Fatal error|fuzz_api:' $(FUZZ)/$$target.log; \
 	  if [ $$status != 0 ]; then echo "fuzz_$$target failed: see $(FUZZ)/$$target.log and $(FUZZ)/$$target-crash-*"; exit 1; fi; \
-	  (cd $(FUZZ) && SWIFT_BACKTRACE=enable=no ./fuzz_$$target -merge=1 -close_fd_mask=2 \
+	  (cd $(FUZZ) && SWIFT_BACKTRACE=enable=no ./fuzz_$$target -set_cover_merge=1 -use_counters=0 -use_cmp=0 -close_fd_mask=2 \
 	    ../../Tests/Fuzz/$$target/corpus corpus-$$target > $$target-merge.log 2>&1) || exit 1; \
 	  echo "Tests/Fuzz/$$target/corpus: $$(ls Tests/Fuzz/$$target/corpus | wc -l) inputs"; \
 	done
