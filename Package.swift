@@ -39,10 +39,20 @@ if isEmbeddedBuild {
         // No dynamic exclusivity checks: each access to a global (the preload
         // mode, the collector state) would otherwise call swift_beginAccess.
         .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked"]),
+        // One section per function, so the linker can drop the Embedded
+        // runtime functions nothing calls (see below).
+        .unsafeFlags(["-Xfrontend", "-function-sections"]),
     ]
     coreLinkerSettings += [
         .unsafeFlags(["-Xlinker", "--version-script=\(packageDirectory)/Sources/GCCore/"
                       + (isPreloadBuild ? "preload.map" : "exports.map")]),
+        // Embedded Swift emits its runtime (swift_allocObject, swift_slowAlloc
+        // and Hasher's seeding) into every module; they call posix_memalign,
+        // free and arc4random_buf. The collector never calls them, and lld's
+        // --gc-sections removes them with their references (gold removes
+        // the code but keeps the undefined symbols). `make check-library`
+        // checks that no malloc-family symbol is referenced.
+        .unsafeFlags(["-use-ld=lld", "-Xlinker", "--gc-sections"]),
     ]
 }
 if isPreloadBuild {

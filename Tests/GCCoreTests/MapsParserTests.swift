@@ -52,4 +52,25 @@ struct MapsParserTests {
         #expect(found.first.map { $0 == (0x3000, 0x4000) } == true, ".data should be a root")
         #expect(found.last.map { $0 == (0x4000, 0x6000) } == true, "the anonymous mapping right after .data is .bss")
     }
+
+    /// Found by fuzzing: after a line longer than the buffer was skipped,
+    /// its tail was handed over as a line of its own.
+    @Test func aLineLongerThanTheBufferIsSkippedWhole() {
+        let text = Array("short one\n\(String(repeating: "x", count: 40)) 1000-2000 rw-p 0 0:0 1 /tail\nlast\n".utf8)
+        var lines: [String] = []
+        var consumed = 0
+        let capacity = 16
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        let succeeded = LineReader.forEachLine(buffer: buffer, capacity: capacity, read: { destination, room in
+            let count = min(room, 5, text.count - consumed)
+            for index in 0..<count { destination[index] = text[consumed + index] }
+            consumed += count
+            return count
+        }) { line in
+            lines.append(String(decoding: line, as: UTF8.self))
+        }
+        #expect(succeeded)
+        #expect(lines == ["short one", "last"], "the long line is skipped whole, got \(lines)")
+    }
 }

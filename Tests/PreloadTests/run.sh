@@ -168,6 +168,10 @@ for mode in $modes; do
     fi
 
     if [ "$mode" = leak-check ]; then leak_check_tests; fi
+    # Aligned allocation misuse (aligned_misuse.c checks its own messages).
+    if preloaded "$mode" "$work/out" "$programs/aligned_misuse"; then
+        pass "$mode: aligned allocation misuse ($(tail -1 "$work/out"))"
+    else fail "$mode: aligned allocation misuse"; grep -v '^ok' "$work/out" | head -20; fi
 
     # Real programs, output identical to a plain run.
     same_output "$mode" "python3" python3 "$here/allocation_heavy.py"

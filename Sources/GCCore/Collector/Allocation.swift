@@ -156,6 +156,15 @@ enum Allocation {
         let isSmall = span.pointee.state == .small
         state.unlock()
 
+        // A typed object always moves, to an ordinary scanned object: its
+        // last words are the descriptor trailer, which the caller's bytes
+        // must never cover (TypedObjects.swift; found by fuzz_api).
+        if kind == .typed {
+            guard let newObject = allocate(byteCount: byteCount, kind: .normal) else { return nil }
+            memcpy(newObject, address.pointer!, Int(min(byteCount, oldUsable - TypedObjects.trailerBytes)))
+            free(address)
+            return newObject
+        }
         // Small objects shrink in place; a large one shrinking below half
         // moves, so its pages can be reused.
         if byteCount <= oldUsable && (byteCount >= oldUsable / 2 || isSmall) {

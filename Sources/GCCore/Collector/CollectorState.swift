@@ -28,6 +28,9 @@ struct CollectorState {
 }
 
 nonisolated(unsafe) var collectorState: UnsafeMutablePointer<CollectorState>? = nil
+/// Set under the initialisation lock once the failure to reserve the heap
+/// has been reported.
+nonisolated(unsafe) private var hasReportedReservationFailure = false
 
 extension CollectorState {
     static let mapsBufferCapacity = 64 * 1024
@@ -48,7 +51,11 @@ extension CollectorState {
 
         let options = Options.fromEnvironment()
         guard let region = Region.reserve(arenaBytes: UInt(min(options[.reserve], 1 << 46))) else {
-            reportLine { $0.append("cannot reserve address space for the heap; every allocation will fail") }
+            // Every call retries (the mappings may come back); say why once.
+            if !hasReportedReservationFailure {
+                hasReportedReservationFailure = true
+                reportLine { $0.append("cannot reserve address space for the heap; allocations fail until it can be") }
+            }
             return nil
         }
         var metadata = Metadata(start: region.metadataStart, bytes: region.metadataBytes)

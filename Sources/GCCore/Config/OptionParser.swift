@@ -89,11 +89,17 @@ enum OptionParser {
         }
     }
 
+    /// ASCII letters match either case; every other byte only itself
+    /// (folding with `| 0x20` alone would make byte 0x10 equal to "0").
     static func equalsIgnoringCase(_ text: UnsafeBufferPointer<UInt8>, _ expected: StaticString) -> Bool {
         expected.withUTF8Buffer { bytes in
             guard bytes.count == text.count else { return false }
-            for index in 0..<bytes.count where bytes[index] | 0x20 != text[index] | 0x20 { return false }
+            for index in 0..<bytes.count where lowercased(bytes[index]) != lowercased(text[index]) { return false }
             return true
         }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte | 0x20 : byte
     }
 }

@@ -9,7 +9,7 @@ import _CSwiftGC
 /// 30 bits and the two flags below. The memory is reserved without swap and
 /// touched only where blocks are, so it costs a quarter of the heap in use.
 /// The guard pages keep the reservation a mapping of its own, which the
-/// root scan leaves out (`LeakCheck.ownsMapping`): it holds no pointers.
+/// root scan leaves out (`AnonymousMappings.pointerFreeMapping`): it holds no pointers.
 struct LeakCheckState {
     /// Serialises reports. The first stored property, at offset 0.
     var reportLock = HeapLock()
@@ -78,13 +78,9 @@ enum LeakCheck {
             reservationStart: reservation.value, reservationEnd: reservation.value + totalBytes))
         check.pointee.savedStandardError = swiftgc_duplicate_standard_error()
         leakCheckState = check
+        // Its tables hold stack ids, never pointers: not a root.
+        AnonymousMappings.pointerFreeMapping = (reservation.value, reservation.value + totalBytes)
         atexit { LeakCheck.reportAtExit() }
-    }
-
-    /// Whether [start, end) lies in leak-check's reservation (not a root).
-    static func ownsMapping(start: Address, end: Address) -> Bool {
-        guard let check = leakCheckState else { return false }
-        return start.value >= check.pointee.reservationStart && end.value <= check.pointee.reservationEnd
     }
 
     // MARK: Recording

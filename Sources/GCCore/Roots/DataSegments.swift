@@ -21,38 +21,25 @@ struct DataSegments {
         let descriptor = OS.openForReading("/proc/self/maps")
         if descriptor < 0 { return false }
         defer { OS.close(descriptor) }
-        var filled = 0
         var previousDataEnd = Address.null
-        while true {
-            let count = OS.read(descriptor, into: buffer + filled, capacity: capacity - filled)
-            if count < 0 { return false }
-            filled += count
-            // Hand over every complete line; keep a partial one for the next read.
-            var lineStart = 0
-            var index = 0
-            while index < filled {
-                if buffer[index] == 10 {
-                    let line = UnsafeBufferPointer(start: buffer + lineStart, count: index - lineStart)
-                    if let mapping = MapsParser.parse(line: line) {
-                        if let collectorStackPointer,
-                           AnonymousMappings.isRoot(mapping, collectorStackPointer: collectorStackPointer) {
-                            visit(mapping.start, mapping.end)
-                            previousDataEnd = .null
-                        } else {
-                            classify(mapping, previousDataEnd: &previousDataEnd, visit)
-                        }
-                    }
-                    lineStart = index + 1
-                }
-                index += 1
-            }
-            if lineStart > 0 {
-                memmove(buffer, buffer + lineStart, filled - lineStart)
-                filled -= lineStart
-            } else if filled == capacity {
-                filled = 0 // A line longer than the buffer: skip it.
-            }
-            if count == 0 { return true }
+        return LineReader.forEachLine(buffer: buffer, capacity: capacity,
+                                      read: { OS.read(descriptor, into: $0, capacity: $1) }) { line in
+            visitRoots(ofLine: line, anonymousMappingsBelow: collectorStackPointer,
+                       previousDataEnd: &previousDataEnd, visit)
+        }
+    }
+
+    /// The work of `forEach` for one line of the maps; `previousDataEnd`
+    /// carries over from line to line, starting at `.null`.
+    static func visitRoots(ofLine line: UnsafeBufferPointer<UInt8>, anonymousMappingsBelow collectorStackPointer: Address?,
+                           previousDataEnd: inout Address, _ visit: (Address, Address) -> Void) {
+        guard let mapping = MapsParser.parse(line: line) else { return }
+        if let collectorStackPointer,
+           AnonymousMappings.isRoot(mapping, collectorStackPointer: collectorStackPointer) {
+            visit(mapping.start, mapping.end)
+            previousDataEnd = .null
+        } else {
+            classify(mapping, previousDataEnd: &previousDataEnd, visit)
         }
     }
 
