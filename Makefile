@@ -94,6 +94,7 @@ test: check-library check-preload-library c-tests preload-tests boehm-tests swif
 PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
   $(BUILD)/preload-tests/planted_bugs $(BUILD)/preload-tests/planted_leaks
 PRELOAD_TEST_PROGRAMS += $(BUILD)/preload-tests/cross_thread_free $(BUILD)/preload-tests/memory_after_peak
+PRELOAD_TEST_PROGRAMS += $(BUILD)/preload-tests/recently_freed
 
 # The leak report names the allocating functions through dladdr, which sees
 # only exported symbols: hence -rdynamic (and frame pointers for the stacks).

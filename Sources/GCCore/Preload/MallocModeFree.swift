@@ -1,0 +1,56 @@
+import _CSwiftGC
+
+/// malloc mode's free of a small block, without the heap lock:
+///
+/// 1. A block that is not allocated, or sits in a cache's free mask, or
+///    carries the ring key (it may be held in a thread's ring of recently
+///    freed blocks), is left to the locked path, which reports a double
+///    free or, for a key the program happened to store, frees it.
+/// 2. A block in the word the calling thread's cache allocates from goes
+///    back into that entry's free mask (LocalFree).
+/// 3. Any other block goes into the calling thread's ring of recently freed
+///    blocks of its class (RecentlyFreedBlocks), to be handed out by the
+///    next malloc of that class while its memory is still in the CPU's
+///    caches. A full ring first frees its oldest block for real
+///    (AtomicFree: one atomic clear of its live bit).
+///
+/// Only malloc mode uses it: no collection sweeps live bits or reads mark
+/// bits, and blocks are never scanned.
+enum MallocModeFree {
+    /// Frees the block at `address` in `span`, or returns false when the
+    /// locked path must decide (a large object, not a block start, a double
+    /// free, a block of another kind than malloc's).
+    @inline(__always) static func free(_ span: UnsafeMutablePointer<Span>, _ address: Address,
+                                       _ state: UnsafeMutablePointer<CollectorState>) -> Bool {
+        guard span.pointee.state == .small, span.pointee.kind == .atomic else { return false }
+        let index = span.objectIndex(containing: address)
+        guard index < span.pointee.objectCount, span.objectStart(index) == address else { return false }
+        let wordIndex = index &>> 6
+        let bit: UInt64 = 1 &<< UInt64(index & 63)
+        // Not allocated, or perhaps held in a ring: the locked path decides.
+        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + wordIndex) & bit != 0,
+              !RecentlyFreedBlocks.mayHold(address) else { return false }
+        let owner = span.atomicOwner
+        if let owner, owner.pointee.wordIndex == wordIndex, owner.pointee.freeMask & bit != 0 { return false }
+        guard let cache = UnsafeMutablePointer<ThreadCache>.current else { return AtomicFree.free(span, address, state) }
+        if let owner, LocalFree.freeIntoOwnCache(owner, index: index, cache) { return true }
+        let ring = cache.recentlyFreed(sizeClass: Int(span.pointee.sizeClass))
+        if ring.count >= RecentlyFreedBlocks.limit(objectSize: span.pointee.objectSize) { freeOldest(ring, state) }
+        ring.push(address)
+        return true
+    }
+
+    @inline(never) static func freeOldest(_ ring: RecentlyFreedBlocks, _ state: UnsafeMutablePointer<CollectorState>) {
+        guard let block = ring.removeOldest(), let span = state.pointee.heap.pageMap.span(containing: block) else { return }
+        _ = AtomicFree.free(span, block, state)
+    }
+
+    /// Frees every block the calling thread's rings hold, when it exits.
+    /// The caller does not hold the heap lock.
+    static func releaseRings(_ cache: UnsafeMutablePointer<ThreadCache>, _ state: UnsafeMutablePointer<CollectorState>) {
+        for sizeClass in 0..<SizeClass.count {
+            let ring = cache.recentlyFreed(sizeClass: sizeClass)
+            while ring.count != 0 { freeOldest(ring, state) }
+        }
+    }
+}
