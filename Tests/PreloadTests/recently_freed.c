@@ -40,9 +40,16 @@ static void *free_one(void *block) {
     return NULL;
 }
 
+/* Allocates a block of the class first: a thread keeps freed blocks only
+ * of classes it allocates itself. */
+static void *volatile thread_block;
+
 static void *free_many_and_exit(void *argument) {
     void **blocks = argument;
+    void *own = malloc(2000);
+    thread_block = own; /* so the compiler keeps the malloc */
     for (int index = 0; index < 16; index++) free(blocks[index]);
+    free(own);
     return NULL;
 }
 
@@ -60,7 +67,7 @@ static void reuse(void) {
     blocks[3] = second;
 
     /* A thread frees 16 blocks into its ring and exits: they must become
-     * free slots again, so allocating keeps the block count bounded. */
+     * free slots again, to be handed out to this thread. */
     void *held[16];
     for (int index = 0; index < 16; index++) held[index] = malloc(2000);
     pthread_t thread;

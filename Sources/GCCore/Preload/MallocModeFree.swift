@@ -11,8 +11,10 @@ import _CSwiftGC
 /// 3. Any other block goes into the calling thread's ring of recently freed
 ///    blocks of its class (RecentlyFreedBlocks), to be handed out by the
 ///    next malloc of that class while its memory is still in the CPU's
-///    caches. A full ring first frees its oldest block for real
-///    (AtomicFree: one atomic clear of its live bit).
+///    caches, if the thread allocates from that class (its cache entry has
+///    a span). A full ring first frees its oldest block for real
+///    (AtomicFree: one atomic clear of its live bit); a block of a class
+///    the thread does not allocate is freed for real at once.
 ///
 /// Only malloc mode uses it: no collection sweeps live bits or reads mark
 /// bits, and blocks are never scanned.
@@ -34,7 +36,13 @@ enum MallocModeFree {
         if let owner, owner.pointee.wordIndex == wordIndex, owner.pointee.freeMask & bit != 0 { return false }
         guard let cache = UnsafeMutablePointer<ThreadCache>.current else { return AtomicFree.free(span, address, state) }
         if let owner, LocalFree.freeIntoOwnCache(owner, index: index, cache) { return true }
-        let ring = cache.recentlyFreed(sizeClass: Int(span.pointee.sizeClass))
+        let sizeClass = Int(span.pointee.sizeClass)
+        // A thread that does not allocate this class (a consumer of other
+        // threads' blocks) would only hold the blocks back from their owners.
+        guard cache.entry(kind: .atomic, sizeClass: sizeClass).pointee.span != nil else {
+            return AtomicFree.free(span, address, state)
+        }
+        let ring = cache.recentlyFreed(sizeClass: sizeClass)
         if ring.count >= RecentlyFreedBlocks.limit(objectSize: span.pointee.objectSize) { freeOldest(ring, state) }
         ring.push(address)
         return true
