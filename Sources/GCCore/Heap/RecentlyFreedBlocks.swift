@@ -23,20 +23,28 @@ nonisolated(unsafe) var recentlyFreedKey: UInt = 0
 /// reports a double free if the block is there. Blocks are at least 16
 /// bytes, so the second word is theirs.
 ///
-/// Layout of one class's ring, in metadata after the thread cache's entries:
+/// A thread holds at most `threadByteLimit` bytes in all its rings, so a
+/// program with many threads does not keep much memory back.
 ///
-///     offset  0  top: UInt32    pushes minus pops; the newest block is at (top - 1) mod slotCount
-///     offset  4  count: UInt32  blocks held, at most `limit(objectSize:)` ≤ slotCount
-///     offset  8  slots: slotCount block addresses
+/// Layout, in metadata after the thread cache's entries: a 64-byte header
+/// whose first word counts the bytes held in all the thread's rings, then
+/// one ring per size class (malloc mode's blocks are all of one kind):
+///
+///     offset  0  top: UInt32         pushes minus pops; the newest block is at (top - 1) mod slotCount
+///     offset  4  count: UInt32       blocks held, at most `limit(objectSize:)` ≤ slotCount
+///     offset  8  objectSize: UInt    the class's block size, set by the first push
+///     offset 16  slots: slotCount block addresses
 struct RecentlyFreedBlocks {
     static let slotCount: UInt32 = 16
-    static let slotsOffset = 8
-    static let recordStride = 8 + Int(slotCount) * 8
-    /// Bytes of rings per thread cache: one ring per size class (malloc
-    /// mode's blocks are all of one kind).
-    static let storageBytes = UInt(recordStride * SizeClass.count)
+    static let slotsOffset = 16
+    static let recordStride = 16 + Int(slotCount) * 8
+    static let headerBytes = 64
+    static let storageBytes = UInt(headerBytes + recordStride * SizeClass.count)
+    static let threadByteLimit: UInt = 256 * 1024
 
     let record: UnsafeMutableRawPointer
+    /// The thread's count of bytes held in all its rings.
+    let heldBytes: UnsafeMutablePointer<UInt>
 
     /// Picks the key for this process: from the collector state's address,
     /// which address-space randomisation varies, mixed so it is unlikely to
@@ -67,6 +75,16 @@ struct RecentlyFreedBlocks {
         nonmutating set { record.storeBytes(of: newValue, toByteOffset: 4, as: UInt32.self) }
     }
 
+    @inline(__always) var objectSize: UInt {
+        get { record.load(fromByteOffset: 8, as: UInt.self) }
+        nonmutating set { record.storeBytes(of: newValue, toByteOffset: 8, as: UInt.self) }
+    }
+
+    /// Whether a block of `objectSize` bytes fits under the thread's limit.
+    @inline(__always) func hasRoom(forBytes objectSize: UInt) -> Bool {
+        heldBytes.pointee &+ objectSize <= RecentlyFreedBlocks.threadByteLimit
+    }
+
     @inline(__always) private func slot(_ position: UInt32) -> UnsafeMutableRawPointer {
         record + (RecentlyFreedBlocks.slotsOffset &+ Int(position & (RecentlyFreedBlocks.slotCount &- 1)) &* 8)
     }
@@ -79,18 +97,22 @@ struct RecentlyFreedBlocks {
         let newTop = top &- 1
         top = newTop
         count = held &- 1
+        heldBytes.pointee &-= objectSize
         let block = UnsafeMutableRawPointer(bitPattern: slot(newTop).load(as: UInt.self)).unsafelyUnwrapped
         (block + 8).storeBytes(of: 0, as: UInt.self)
         return block
     }
 
-    /// Holds a freed block. The ring must have room (see `removeOldest`).
-    @inline(__always) func push(_ block: Address) {
+    /// Holds a freed block of `objectSize` bytes. The ring must have room
+    /// (see `removeOldest`).
+    @inline(__always) func push(_ block: Address, objectSize: UInt) {
         (block.pointer.unsafelyUnwrapped + 8).storeBytes(of: recentlyFreedKey, as: UInt.self)
         let position = top
         slot(position).storeBytes(of: block.value, as: UInt.self)
         top = position &+ 1
         count = count &+ 1
+        self.objectSize = objectSize
+        heldBytes.pointee &+= objectSize
     }
 
     /// Takes the oldest held block out of the ring, its key cleared; the
@@ -100,6 +122,7 @@ struct RecentlyFreedBlocks {
         if held == 0 { return nil }
         let block = Address(slot(top &- held).load(as: UInt.self))
         count = held &- 1
+        heldBytes.pointee &-= objectSize
         (block.pointer.unsafelyUnwrapped + 8).storeBytes(of: 0, as: UInt.self)
         return block
     }
@@ -135,6 +158,8 @@ extension UnsafeMutablePointer where Pointee == ThreadCache {
     /// so every ring starts empty.
     @inline(__always) func recentlyFreed(sizeClass: Int) -> RecentlyFreedBlocks {
         let storage = UnsafeMutableRawPointer(pointee.entriesStorage + ThreadCache.entryCount)
-        return RecentlyFreedBlocks(record: storage + sizeClass &* RecentlyFreedBlocks.recordStride)
+        return RecentlyFreedBlocks(
+            record: storage + (RecentlyFreedBlocks.headerBytes &+ sizeClass &* RecentlyFreedBlocks.recordStride),
+            heldBytes: storage.assumingMemoryBound(to: UInt.self))
     }
 }

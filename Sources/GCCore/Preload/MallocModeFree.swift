@@ -14,7 +14,8 @@ import _CSwiftGC
 ///    caches, if the thread allocates from that class (its cache entry has
 ///    a span). A full ring first frees its oldest block for real
 ///    (AtomicFree: one atomic clear of its live bit); a block of a class
-///    the thread does not allocate is freed for real at once.
+///    the thread does not allocate, or one that would take the thread's
+///    rings over 256 KiB, is freed for real at once.
 ///
 /// Only malloc mode uses it: no collection sweeps live bits or reads mark
 /// bits, and blocks are never scanned.
@@ -43,8 +44,14 @@ enum MallocModeFree {
             return AtomicFree.free(span, address, state)
         }
         let ring = cache.recentlyFreed(sizeClass: sizeClass)
-        if ring.count >= RecentlyFreedBlocks.limit(objectSize: span.pointee.objectSize) { freeOldest(ring, state) }
-        ring.push(address)
+        let objectSize = span.pointee.objectSize
+        // A full ring means frees outpace mallocs of the class (a program
+        // freeing a structure): the block is freed for real at once, which
+        // costs less than taking out the oldest, whose span is cold.
+        guard ring.count < RecentlyFreedBlocks.limit(objectSize: objectSize), ring.hasRoom(forBytes: objectSize) else {
+            return AtomicFree.free(span, address, state)
+        }
+        ring.push(address, objectSize: objectSize)
         return true
     }
 
