@@ -12,10 +12,10 @@ import _CSwiftGC
 ///    blocks of its class (RecentlyFreedBlocks), to be handed out by the
 ///    next malloc of that class while its memory is still in the CPU's
 ///    caches, if the thread allocates from that class (its cache entry has
-///    a span). A full ring first frees its oldest block for real
-///    (AtomicFree: one atomic clear of its live bit); a block of a class
-///    the thread does not allocate, or one that would take the thread's
-///    rings over 256 KiB, is freed for real at once.
+///    a span). A block that finds the ring full, or whose class the
+///    thread does not allocate, or that would take the thread's rings over
+///    256 KiB, is freed for real at once (AtomicFree: one atomic clear of
+///    its live bit).
 ///
 /// Only malloc mode uses it: no collection sweeps live bits or reads mark
 /// bits, and blocks are never scanned.
