@@ -133,6 +133,16 @@ for mode in $modes; do
         if preloaded "$mode" "$work/out" "$programs/memory_after_peak"; then
             pass "$mode: $(head -1 "$work/out")"
         else fail "$mode: memory after a peak"; cat "$work/out"; fi
+        for test in reuse stress; do
+            if preloaded "$mode" "$work/out" "$programs/recently_freed" "$test" && ! grep -q '^swiftgc:' "$work/out.stderr"; then
+                pass "$mode: recently freed blocks, $test ($(tail -1 "$work/out"))"
+            else fail "$mode: recently freed blocks, $test"; grep -v '^ok' "$work/out"; head -5 "$work/out.stderr"; fi
+        done
+        preloaded "$mode" "$work/out" "$programs/recently_freed" double-free
+        status=$?
+        if [ "$status" = 0 ] && [ "$(grep -c '^swiftgc: free(0x.*double free' "$work/out.stderr")" = 2 ]; then
+            pass "$mode: a double free of a recently freed block is reported, from either thread"
+        else fail "$mode: double free of a recently freed block"; cat "$work/out" "$work/out.stderr"; fi
     fi
 
     # Planted bugs.

@@ -195,6 +195,19 @@ struct PageAllocator {
         }
     }
 
+    /// Bytes of free spans that are still committed (walks the free lists).
+    func committedFreeBytes() -> UInt {
+        var bytes: UInt = 0
+        for listIndex in 0...PageAllocator.exactListCount {
+            var cursor = freeLists[listIndex]
+            while let span = cursor {
+                if span.pointee.isCommitted { bytes += span.pointee.bytes }
+                cursor = span.pointee.next
+            }
+        }
+        return bytes
+    }
+
     // MARK: Lists
 
     private func listIndex(for pageCount: UInt) -> Int {

@@ -35,6 +35,7 @@ struct ThreadCache {
 
     static var byteCount: UInt {
         UInt(MemoryLayout<ThreadCache>.stride) + UInt(MemoryLayout<CacheEntry>.stride * entryCount) + 64
+            + RecentlyFreedBlocks.storageBytes
     }
 }
 

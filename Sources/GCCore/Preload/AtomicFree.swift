@@ -1,8 +1,9 @@
 import _CSwiftGC
 
-/// malloc mode's free of a small block that LocalFree did not take (a block
-/// of another thread's span, or of one of this thread's words it has moved
-/// past): one atomic clear of the block's live bit, no lock.
+/// malloc mode's real free of a small block that LocalFree did not take: a
+/// block leaving a full ring of recently freed blocks (MallocModeFree), or
+/// one freed by a thread without a cache: one atomic clear of the block's
+/// live bit, no lock.
 ///
 /// The cleared slot is found again by whoever allocates from the span next:
 /// its owning cache entry, which claims words with an atomic OR, or any
@@ -52,7 +53,8 @@ enum AtomicFree {
         guard index < span.pointee.objectCount, span.objectStart(index) == address else { return nil }
         let wordIndex = index &>> 6
         let bit: UInt64 = 1 &<< UInt64(index & 63)
-        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + wordIndex) & bit != 0 else { return nil }
+        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + wordIndex) & bit != 0,
+              !RecentlyFreedBlocks.mayHold(address) else { return nil }
         if let owner = span.atomicOwner, owner.pointee.wordIndex == wordIndex, owner.pointee.freeMask & bit != 0 {
             return nil
         }

@@ -1,24 +1,22 @@
-/// malloc mode's lock-free free: a block in the word of a span that the
+/// malloc mode's cheapest free: a block in the word of a span that the
 /// calling thread's cache is allocating from goes straight back into that
-/// cache's free mask, to be handed out again by the next malloc of its
+/// cache's free mask, to be handed out again by a later malloc of its
 /// class. Only the owning thread changes its entry's mask and word, so no
-/// lock or atomic operation is needed; every other free takes the heap lock.
+/// lock or atomic operation is needed.
 ///
 /// Only malloc mode uses it: there is no collection that could sweep the
 /// block between the checks and the update.
 enum LocalFree {
-    @inline(__always) static func freeIntoOwnCache(_ span: UnsafeMutablePointer<Span>, _ address: Address) -> Bool {
-        guard let owner = span.pointee.owner, let cache = UnsafeMutablePointer<ThreadCache>.current else {
-            return false
-        }
+    /// Returns false when `owner`, the entry owning the block's span, is not
+    /// one of `cache`'s or block `index` is outside its current word. The
+    /// caller has checked that the block is allocated, not held in a ring
+    /// and not in the owner's free mask.
+    @inline(__always) static func freeIntoOwnCache(_ owner: UnsafeMutablePointer<CacheEntry>, index: Int,
+                                                   _ cache: UnsafeMutablePointer<ThreadCache>) -> Bool {
         let entries = cache.pointee.entriesStorage
-        guard owner >= entries && owner < entries + ThreadCache.entryCount else { return false }
-        let index = span.objectIndex(containing: address)
-        guard index &>> 6 == owner.pointee.wordIndex, span.objectStart(index) == address else { return false }
-        let bit: UInt64 = 1 &<< UInt64(index & 63)
-        // Already in the mask: a double free, which the slow path reports.
-        guard owner.pointee.freeMask & bit == 0, span.liveBits.words[index &>> 6] & bit != 0 else { return false }
-        owner.pointee.freeMask |= bit
+        guard owner >= entries && owner < entries + ThreadCache.entryCount,
+              index &>> 6 == owner.pointee.wordIndex else { return false }
+        owner.pointee.freeMask |= 1 &<< UInt64(index & 63)
         return true
     }
 }

@@ -25,6 +25,7 @@ enum MallocFamily {
         mallocObjectKind = mode == .malloc ? .atomic : .normal
         if !mode.collectsAutomatically { state.pointee.disableCount += 1 }
         if mode == .leakCheck { LeakCheck.start(state) }
+        if mode == .malloc { RecentlyFreedBlocks.chooseKey(state) }
     }
 
     /// Called at the start of every collection; true when the mode replaces
@@ -40,10 +41,13 @@ enum MallocFamily {
     @inline(__always) static func allocate(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size <= SizeClass.largestObjectSize {
             let sizeClass = SizeClass.index(forBytes: size | (size == 0 ? 1 : 0))
-            if let cache = UnsafeMutablePointer<ThreadCache>.current,
-               let object = cache.entry(kind: mallocObjectKind, sizeClass: sizeClass).popSlot() {
-                if preloadMode == .leakCheck { LeakCheck.recordAllocation(object) }
-                return object
+            if let cache = UnsafeMutablePointer<ThreadCache>.current {
+                // Rings hold blocks only in malloc mode (MallocModeFree).
+                if let object = cache.recentlyFreed(sizeClass: sizeClass).pop() { return object }
+                if let object = cache.entry(kind: mallocObjectKind, sizeClass: sizeClass).popSlot() {
+                    if preloadMode == .leakCheck { LeakCheck.recordAllocation(object) }
+                    return object
+                }
             }
             return allocateSmallSlowly(sizeClass: sizeClass)
         }
@@ -152,6 +156,12 @@ enum MallocFamily {
             Misuse.report(function, address, "block is already freed and waiting in quarantine (double free or use after free)")
             return nil
         }
+        if preloadMode == .malloc && block.span.pointee.state == .small && RecentlyFreedBlocks.mayHold(address)
+            && RecentlyFreedBlocks.isHeldByAnyThread(address, sizeClass: Int(block.span.pointee.sizeClass),
+                                                     state.pointee.heap) {
+            Misuse.report(function, address, AtomicFree.doubleFreeProblem)
+            return nil
+        }
         return block
     }
 
@@ -161,7 +171,7 @@ enum MallocFamily {
         if address == .null { return }
         if let state = collectorState, let span = state.pointee.heap.pageMap.span(containing: address) {
             if preloadMode == .malloc
-                && (LocalFree.freeIntoOwnCache(span, address) || AtomicFree.free(span, address, state)) { return }
+                && MallocModeFree.free(span, address, state) { return }
             freeSlowly(address, state)
             return
         }
