@@ -52,12 +52,16 @@ preload_of() { # allocator
 }
 
 # Runs a command under an allocator: env with LD_PRELOAD and SWIFTGC_MODE.
+# Leak-check mode keeps the program's exit status (real programs leak at
+# exit, which would otherwise count as a failed run); its report goes to
+# the log like any stderr.
 allocator_env() { # allocator
     local library
     library="$(preload_of "$1")"
     printf '%s\n' env
     [[ -z "$library" ]] || printf '%s\n' "LD_PRELOAD=$library"
     case "$1" in swiftgc-*) printf '%s\n' "SWIFTGC_MODE=${1#swiftgc-}" ;; esac
+    [[ "$1" != swiftgc-leak-check ]] || printf '%s\n' "SWIFTGC_LEAK_EXIT_CODE=0"
 }
 
 # --- Programs ----------------------------------------------------------------
