@@ -81,6 +81,18 @@ static inline int run_self_in_child(const char *mode, const char *variable, cons
     return status;
 }
 
+/* This process's resident set now, in KiB (VmRSS), or -1 if unreadable. */
+static inline long current_resident_kib(void) {
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (status && fgets(line, sizeof line, status)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
+    }
+    if (status) fclose(status);
+    return kib;
+}
+
 /* The largest resident set this process has had, in KiB. */
 static inline long peak_resident_kib(void) {
     struct rusage usage;

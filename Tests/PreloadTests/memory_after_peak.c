@@ -9,21 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../CTests/check.h"
+#include "../CTests/process.h"
 
 enum { block_count = 64000 };
 
 static char *blocks[block_count];
-
-static long resident_kib(void) {
-    FILE *status = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (status && fgets(line, sizeof line, status)) {
-        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
-    }
-    if (status) fclose(status);
-    return kib;
-}
 
 static void shuffle(uint32_t seed) {
     uint32_t x = seed;
@@ -52,13 +42,13 @@ int main(void) {
         memset(blocks[index], 0x5a, size);
         bytes += (long)size;
     }
-    long peak = resident_kib();
+    long peak = current_resident_kib();
     shuffle(7);
     pthread_t thread;
     pthread_create(&thread, NULL, free_second_half, NULL);
     for (int index = 0; index < block_count / 2; index++) free(blocks[index]);
     pthread_join(thread, NULL);
-    long after = resident_kib();
+    long after = current_resident_kib();
     printf("allocated %ld MiB; resident %ld MiB at the peak, %ld MiB after freeing everything\n", bytes >> 20,
            peak >> 10, after >> 10);
     CHECK(peak > bytes / 1024 / 2, "the blocks were resident at the peak (%ld KiB)", peak);

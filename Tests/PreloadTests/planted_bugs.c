@@ -23,17 +23,7 @@
 #include <string.h>
 #include "swiftgc.h"
 #include "../CTests/check.h"
-
-static long resident_kib(void) {
-    FILE *status = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (status && fgets(line, sizeof line, status)) {
-        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
-    }
-    if (status) fclose(status);
-    return kib;
-}
+#include "../CTests/process.h"
 
 static void leaky_loop(void) {
     long peak = 0;
@@ -41,7 +31,7 @@ static void leaky_loop(void) {
         char *volatile block = malloc(64 * 1024);
         memset(block, index, 64 * 1024);
         if (index % 1024 == 0) {
-            long now = resident_kib();
+            long now = current_resident_kib();
             if (now > peak) peak = now;
         }
     }
@@ -221,7 +211,7 @@ static void quarantine_drains(void) {
             free(other);
         }
         if (index % 512 == 0) {
-            long now = resident_kib();
+            long now = current_resident_kib();
             if (now > peak) peak = now;
             struct gc_stats stats = statistics();
             if (stats.heap_size > peak_heap) peak_heap = stats.heap_size;
