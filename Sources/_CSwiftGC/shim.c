@@ -9,6 +9,7 @@
 
 __thread void *swiftgc_thread_cache_slot __attribute__((tls_model("initial-exec")));
 __thread unsigned swiftgc_lock_depth_slot __attribute__((tls_model("initial-exec")));
+__thread struct swiftgc_quarantine_tally swiftgc_quarantine_tally_slot __attribute__((tls_model("initial-exec")));
 
 static uint32_t initialization_lock;
 uint32_t *swiftgc_initialization_lock_word(void) { return &initialization_lock; }
@@ -31,20 +32,21 @@ void swiftgc_futex_wake(uint32_t *word, int count) {
 extern void *__libc_stack_end;
 
 static __thread void *cached_stack_base;
+static __thread void *cached_stack_limit;
 
-void *swiftgc_current_stack_base(void) {
-    if (cached_stack_base) return cached_stack_base;
+/* Finds and caches the calling thread's stack bounds. */
+static void find_stack_bounds(void) {
     void *base = NULL;
+    void *limit = NULL;
     /* __libc_stack_end is the main thread's stack; after fork from another
      * thread, the only thread is not the main one, so check the frame is
-     * really on that stack. */
+     * really on that stack. The main stack's limit stays unknown (NULL). */
     char *frame = __builtin_frame_address(0);
     if (getpid() == gettid() && frame < (char *)__libc_stack_end
         && (char *)__libc_stack_end - frame < (ptrdiff_t)(1 << 30)) {
         base = __libc_stack_end;
     } else {
-        /* Note: glibc's pthread_getattr_np may call malloc. The thread
-         * registry (threads issue) will record bases at thread start. */
+        /* Note: glibc's pthread_getattr_np may call malloc. */
         pthread_attr_t attributes;
         if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
             void *low = NULL;
@@ -52,11 +54,22 @@ void *swiftgc_current_stack_base(void) {
             pthread_attr_getstack(&attributes, &low, &size);
             pthread_attr_destroy(&attributes);
             base = (char *)low + size;
+            limit = low;
         }
     }
     if (!base) base = __builtin_frame_address(0);
+    cached_stack_limit = limit;
     cached_stack_base = base;
-    return base;
+}
+
+void *swiftgc_current_stack_base(void) {
+    if (!cached_stack_base) find_stack_bounds();
+    return cached_stack_base;
+}
+
+void *swiftgc_current_stack_limit(void) {
+    if (!cached_stack_base) find_stack_bounds();
+    return cached_stack_limit;
 }
 
 /* Kept out of line so its frame lies below the caller's saved context. */

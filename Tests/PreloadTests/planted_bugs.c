@@ -8,13 +8,19 @@
  *                             block twice; each must give one swiftgc: line.
  *   planted_bugs use-after-free
  *                             (safe-free mode) frees blocks that a global still
- *                             points to: they read as zeros (large ones at once,
- *                             small ones after a collection), are never handed
+ *                             points to: they read as zeros (those of 128 KiB and
+ *                             up at once, others after a collection), are never handed
  *                             out again across collections, and are reused once
  *                             the pointers are dropped.
  *   planted_bugs quarantine-drains
  *                             (safe-free mode) mallocs and frees 2 GiB; the heap
  *                             and the resident set stay bounded.
+ *   planted_bugs hidden-pointers
+ *                             (safe-free mode) keeps blocks it never frees only
+ *                             through pointers it hides, then frees 270 MiB of
+ *                             others so that collections run: the
+ *                             hidden blocks stay intact and are never handed
+ *                             out again, as with malloc.
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -222,14 +228,56 @@ static void quarantine_drains(void) {
     CHECK(peak_heap < 256u << 20, "the heap stays under 256 MiB (peak %llu bytes)", (unsigned long long)peak_heap);
 }
 
+enum { hidden_count = 4096, hidden_size = 48 };
+static uintptr_t hidden_blocks[hidden_count];
+
+static __attribute__((noinline)) void plant_hidden_blocks(void) {
+    for (int index = 0; index < hidden_count; index++) {
+        char *block = malloc(hidden_size);
+        memset(block, index & 0xff, hidden_size);
+        hidden_blocks[index] = ~(uintptr_t)block;
+    }
+}
+
+static void hidden_pointers(void) {
+    plant_hidden_blocks();
+    scrub_stack();
+    int overlaps = 0;
+    for (int round = 0; round < 64; round++) {
+        for (int index = 0; index < 4096; index++) {
+            char *volatile block = malloc(hidden_size);
+            memset(block, 0xee, hidden_size);
+            uintptr_t key = ~(uintptr_t)block;
+            for (int probe = index & 63; probe < hidden_count; probe += 64) overlaps += hidden_blocks[probe] == key;
+            free(block);
+        }
+        char *volatile large = malloc(4 << 20);
+        memset(large, 1, 4 << 20);
+        free(large);
+    }
+    int intact = 0;
+    for (int index = 0; index < hidden_count; index++) {
+        const unsigned char *block = (const unsigned char *)~hidden_blocks[index];
+        int same = 1;
+        for (int offset = 0; offset < hidden_size; offset++) same &= block[offset] == (index & 0xff);
+        intact += same;
+    }
+    CHECK(statistics().collections > 0, "the frees made the collector run");
+    CHECK(intact == hidden_count, "blocks never freed and only pointed to in hiding stay intact (%d of %d)",
+          intact, hidden_count);
+    CHECK(overlaps == 0, "and none is handed out again (%d)", overlaps);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "leaky-loop") == 0) leaky_loop();
     else if (argc == 2 && strcmp(argv[1], "double-free") == 0) double_free();
     else if (argc == 2 && strcmp(argv[1], "misuse") == 0) misuse();
     else if (argc == 2 && strcmp(argv[1], "use-after-free") == 0) use_after_free();
     else if (argc == 2 && strcmp(argv[1], "quarantine-drains") == 0) quarantine_drains();
+    else if (argc == 2 && strcmp(argv[1], "hidden-pointers") == 0) hidden_pointers();
     else {
-        fprintf(stderr, "usage: planted_bugs leaky-loop|double-free|misuse|use-after-free|quarantine-drains\n");
+        fprintf(stderr, "usage: planted_bugs leaky-loop|double-free|misuse|use-after-free|quarantine-drains"
+                "|hidden-pointers\n");
         return 2;
     }
     return check_finish();

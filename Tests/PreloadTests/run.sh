@@ -145,9 +145,15 @@ for mode in $modes; do
         else fail "$mode: double free of a recently freed block"; cat "$work/out" "$work/out.stderr"; fi
     fi
 
+    if [ "$mode" = collect ]; then
+        if preloaded "$mode" "$work/out" "$programs/thread_stack_frames"; then
+            pass "$mode: another thread's returned frames retain nothing, its active ones keep their blocks"
+        else fail "$mode: thread stack frames"; cat "$work/out" "$work/out.stderr"; fi
+    fi
+
     # Planted bugs.
     case "$mode" in
-        collect|ignore-free|safe-free)
+        collect|ignore-free)
             if preloaded "$mode" "$work/out" "$programs/planted_bugs" leaky-loop; then
                 pass "$mode: a leaky loop stays in bounded memory"
             else fail "$mode: leaky loop"; cat "$work/out"; fi ;;
@@ -161,6 +167,9 @@ for mode in $modes; do
         if preloaded "$mode" "$work/out" "$programs/planted_bugs" quarantine-drains; then
             pass "$mode: the quarantine drains: 2 GiB of malloc and free stay in bounded memory"
         else fail "$mode: quarantine drains"; cat "$work/out" "$work/out.stderr"; fi
+        if preloaded "$mode" "$work/out" "$programs/planted_bugs" hidden-pointers; then
+            pass "$mode: blocks never freed are never reclaimed, even when only hidden pointers lead to them"
+        else fail "$mode: hidden pointers"; cat "$work/out" "$work/out.stderr"; fi
     fi
     if preloaded "$mode" "$work/out" "$programs/planted_bugs" double-free; then
         pass "$mode: survives a double free"

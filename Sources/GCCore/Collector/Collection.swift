@@ -15,7 +15,7 @@ import _CSwiftGC
 extension UnsafeMutablePointer where Pointee == CollectorState {
     /// Whether allocating `upcomingBytes` more should first collect.
     @inline(__always) func shouldCollect(beforeAllocating upcomingBytes: UInt) -> Bool {
-        guard pointee.disableCount == 0 else { return false }
+        guard pointee.disableCount == 0 && pointee.collectsAsHeapGrows else { return false }
         let allocated = pointee.heap.bytesAllocatedSinceCollection + upcomingBytes
         return allocated >= collectionBudget
     }
@@ -55,6 +55,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let epoch = pointee.threads.stopOtherThreads(except: current)
 
         var marker = Marker(pageMap: pointee.heap.pageMap, stack: pointee.markStack)
+        marker.residency = PageResidency.open(buffer: pointee.pagemapBuffer)
+        defer { marker.residency.close() }
         pointee.kinds.isMarking = true
         markUncollectableObjects(&marker)
         for index in 0..<pointee.roots.count {
@@ -67,11 +69,13 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         #if SWIFTGC_PRELOAD
         anonymousMappingsBelow = Address(stackLow)
         #endif
+        var rootBytes: UInt = 0
         let foundDataSegments = DataSegments.forEach(buffer: pointee.mapsBuffer,
                                                      capacity: pointee.mapsBufferCapacity,
                                                      anonymousMappingsBelow: anonymousMappingsBelow) { low, high in
-            Self.scanExcluding(region, low: low, high: high, &marker)
+            rootBytes &+= Self.scanExcluding(region, pointee.threads, except: current, low: low, high: high, &marker)
         }
+        pointee.statistics.rootBytes = rootBytes
         marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
         markThreads(&marker, except: current)
@@ -141,13 +145,34 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
 
     /// Scans [low, high) minus the collector's own region.
-    private static func scanExcluding(_ region: Region, low: Address, high: Address, _ marker: inout Marker) {
-        if high <= region.start || region.end <= low {
-            marker.scan(low: low.value, high: high.value)
-        } else {
-            if low < region.start { marker.scan(low: low.value, high: region.start.value) }
-            if region.end < high { marker.scan(low: region.end.value, high: high.value) }
+    /// Scans `[low, high)` but for the collector's region and the unused
+    /// parts of other threads' stacks (the preload scans whole anonymous
+    /// mappings, and thread stacks are such mappings: their dead frames
+    /// would cost a scan of megabytes and retain stale pointers). Returns
+    /// the bytes scanned.
+    private static func scanExcluding(_ region: Region, _ threads: ThreadRegistry,
+                                      except current: UnsafeMutablePointer<ThreadRecord>?,
+                                      low: Address, high: Address, _ marker: inout Marker) -> UInt {
+        var scannedBytes: UInt = 0
+        var cursor = low.value
+        while cursor < high.value {
+            var skipped = threads.unusedStackPart(overlapping: cursor, high.value, except: current)
+            if region.start.value < high.value && cursor < region.end.value
+                && (skipped == nil || region.start.value < skipped!.low) {
+                skipped = (region.start.value, region.end.value)
+            }
+            guard let (skipLow, skipHigh) = skipped else {
+                marker.scan(low: cursor, high: high.value)
+                scannedBytes &+= high.value &- cursor
+                break
+            }
+            if cursor < skipLow {
+                marker.scan(low: cursor, high: skipLow)
+                scannedBytes &+= skipLow &- cursor
+            }
+            cursor = max(cursor, skipHigh)
         }
         marker.drain()
+        return scannedBytes
     }
 }

@@ -16,9 +16,15 @@ struct CollectorState {
     var finalization = Finalization()
     /// gc_disable calls not yet matched by gc_enable.
     var disableCount = 0
+    /// Whether allocation starts a collection once the heap has grown by
+    /// the allocation budget. False in safe-free mode, where the quarantine
+    /// filling up starts them (and running out of memory, as in every mode).
+    var collectsAsHeapGrows = true
     /// Scratch space for reading /proc/self/maps.
     var mapsBuffer: UnsafeMutablePointer<UInt8>
     var mapsBufferCapacity: Int
+    /// Scratch space for reading /proc/self/pagemap (PageResidency).
+    var pagemapBuffer: UnsafeMutablePointer<UInt64>
     /// Heap limit in bytes (UInt.max when unlimited).
     var heapLimit: UInt
     /// Slow-path allocations since the last stress collection (SWIFTGC_STRESS).
@@ -68,6 +74,8 @@ extension CollectorState {
             .bindMemory(to: RootSet.Range.self, capacity: RootSet.capacity)
         let mapsBuffer = metadata.allocate(bytes: UInt(mapsBufferCapacity))!
             .bindMemory(to: UInt8.self, capacity: mapsBufferCapacity)
+        let pagemapBuffer = metadata.allocate(bytes: UInt(PageResidency.bufferBytes))!
+            .bindMemory(to: UInt64.self, capacity: Int(PageResidency.windowPages))
 
         let pageMap = PageMap(entries: region.pageMapStart.pointer!.bindMemory(to: UnsafeMutablePointer<Span>?.self,
                                                                              capacity: 1),
@@ -88,6 +96,7 @@ extension CollectorState {
         state.initialize(to: CollectorState(
             options: options, region: region, heap: heap, roots: RootSet(ranges: rootRanges),
             markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
+            pagemapBuffer: pagemapBuffer,
             heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
         if options.isEnabled(.stats) { atexit(printStatisticsAtExit) }
         if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {

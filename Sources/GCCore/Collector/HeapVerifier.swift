@@ -65,6 +65,7 @@ struct HeapVerifier {
                     "a thread's stack, thread-local storage or start/result word points to a live object that is not marked")
             }
         }
+        var residency = PageResidency.open(buffer: state.pointee.pagemapBuffer)
         pageMap.forEachSpan { span in
             guard span.pointee.state != .free else { return }
             for index in 0..<span.pointee.objectCount where span.liveBits.isSet(index) {
@@ -77,9 +78,28 @@ struct HeapVerifier {
                 // they are left out of this check.
                 guard span.markBits.isSet(index), span.pointee.kind.isScanned, !span.pointee.kind.isScannedPrecisely,
                       span.isAllocated(index) else { continue }
-                requireMarkedTargets(low: start.value, high: start.value &+ span.pointee.objectSize, source: start,
-                                     "a marked object points to a live object that is not marked")
+                requireMarkedTargetsInWrittenPages(low: start.value, high: start.value &+ span.pointee.objectSize,
+                                                   source: start, residency)
             }
+        }
+        residency.close()
+    }
+
+    /// `requireMarkedTargets` for a marked object, reading big ones only
+    /// where their pages may hold data, as the marker does: the others are
+    /// zeros, and reading them would map the zero page into each.
+    private func requireMarkedTargetsInWrittenPages(low: UInt, high: UInt, source: Address, _ residency: PageResidency) {
+        let invariant: StaticString = "a marked object points to a live object that is not marked"
+        guard high &- low >= Marker.sparseScanBytes && residency.isOpen else {
+            return requireMarkedTargets(low: low, high: high, source: source, invariant)
+        }
+        var windowLow = low
+        while windowLow < high {
+            let windowHigh = min(high, residency.windowEnd(from: windowLow))
+            residency.forEachWrittenRun(low: windowLow, high: windowHigh) { runLow, runHigh in
+                requireMarkedTargets(low: runLow, high: runHigh, source: source, invariant)
+            }
+            windowLow = windowHigh
         }
     }
 

@@ -17,8 +17,15 @@ struct Marker {
     /// Objects bigger than this are scanned in chunks so the stack stays short.
     static let scanChunkBytes: UInt = 4096
 
+    /// Objects at least this big are scanned only where their pages may
+    /// hold data (see PageResidency), when `residency` is open.
+    static let sparseScanBytes: UInt = 64 * 1024
+
     let pageMap: PageMap
     var stack: MarkStack
+    /// Set by the collection for the heap's big objects, which lie in the
+    /// collector's private anonymous arena.
+    var residency = PageResidency()
     var didOverflow = false
     var overflowCount: UInt64 = 0
 
@@ -98,7 +105,9 @@ struct Marker {
             let entry = ring[head]
             head = (head &+ 1) & mask
             queued &-= 1
-            if entry.high &- entry.low > Marker.scanChunkBytes {
+            if entry.high &- entry.low >= Marker.sparseScanBytes && residency.isOpen {
+                scanWrittenPages(entry)
+            } else if entry.high &- entry.low > Marker.scanChunkBytes {
                 let split = entry.low &+ Marker.scanChunkBytes
                 if !stack.push(low: split, high: entry.high) {
                     scanBounded(MarkStack.Entry(low: split, high: entry.high))
@@ -134,6 +143,19 @@ struct Marker {
                 }
             }
             while let entry = stack.pop() { scanBounded(entry) }
+        }
+    }
+
+    /// Scans the pages of one window of a big object that may hold data
+    /// and leaves the rest of the object on the stack.
+    private mutating func scanWrittenPages(_ entry: MarkStack.Entry) {
+        let residency = self.residency
+        let windowEnd = min(entry.high, residency.windowEnd(from: entry.low))
+        if windowEnd < entry.high && !stack.push(low: windowEnd, high: entry.high) {
+            scanBounded(MarkStack.Entry(low: windowEnd, high: entry.high))
+        }
+        residency.forEachWrittenRun(low: entry.low, high: windowEnd) { low, high in
+            scanBounded(MarkStack.Entry(low: low, high: high))
         }
     }
 

@@ -10,6 +10,9 @@ struct Statistics {
     var totalPauseNanoseconds: UInt64 = 0
     var maxPauseNanoseconds: UInt64 = 0
     var markStackOverflows: UInt64 = 0
+    /// Bytes of data segments and other mappings the last collection
+    /// scanned as roots (stacks aside).
+    var rootBytes: UInt = 0
 
     mutating func recordCollection(liveBytes: UInt, reclaimedBytes: UInt, pauseNanoseconds: UInt64,
                                    markStackOverflows overflows: UInt64) {

@@ -10,9 +10,11 @@ enum PreloadMode: UInt8 {
     /// Nothing is reclaimed automatically; unreachable blocks never freed are
     /// reported at exit (and at each gc_collect).
     case leakCheck = 3
-    /// free quarantines the block until a collection proves it unreachable.
+    /// free quarantines the block until a collection proves it unreachable;
+    /// blocks never freed are never reclaimed, as with malloc.
     case safeFree = 4
 
-    /// Whether the collector runs on its own as the heap grows.
+    /// Whether the collector runs on its own (safe-free: when the
+    /// quarantine fills up, not as the heap grows).
     var collectsAutomatically: Bool { self == .collect || self == .ignoreFree || self == .safeFree }
 }

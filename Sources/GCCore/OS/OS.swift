@@ -57,6 +57,16 @@ enum OS {
         }
     }
 
+    /// Reads up to `capacity` bytes at file offset `offset`; returns the
+    /// count, 0 at end, -1 on error. Retries when interrupted by a signal.
+    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawPointer, capacity: Int, at offset: Int) -> Int {
+        while true {
+            let result = pread(descriptor, buffer, capacity, off_t(offset))
+            if result < 0 && swiftgc_errno() == EINTR { continue }
+            return result
+        }
+    }
+
     static func close(_ descriptor: Int32) { _ = _CSwiftGC.close(descriptor) }
 
     static func setErrno(_ value: Int32) { swiftgc_set_errno(value) }

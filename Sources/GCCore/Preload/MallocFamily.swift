@@ -24,6 +24,7 @@ enum MallocFamily {
         preloadMode = mode
         mallocObjectKind = mode == .malloc ? .atomic : .normal
         if !mode.collectsAutomatically { state.pointee.disableCount += 1 }
+        if mode == .safeFree { state.pointee.collectsAsHeapGrows = false }
         if mode == .leakCheck { LeakCheck.start(state) }
         if mode == .malloc { RecentlyFreedBlocks.chooseKey(state) }
     }

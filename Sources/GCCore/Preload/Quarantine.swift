@@ -8,11 +8,13 @@ import _CSwiftGC
 /// pointer to them is left. (MarkUs does the same on top of bdwgc.)
 ///
 /// Invariants between collections: a quarantine bit is set only on a live
-/// block; `quarantinedBytes` is the size of the quarantined blocks, give or
-/// take frees that raced with the last collection.
+/// block; `quarantinedBytes` is the size of the quarantined blocks, less
+/// the tallies threads have not added yet, give or take frees that raced
+/// with the last collection.
 ///
 /// free is lock-free for a valid block: an atomic OR on the bitmap word and
-/// an atomic add on the byte count. Anything that does not look like a
+/// an addition to the thread's tally of quarantined bytes, which goes to the
+/// shared count in batches. Anything that does not look like a
 /// block start takes the heap lock and the ordinary checks, which report it.
 enum Quarantine {
     /// Bytes of quarantined blocks, updated atomically.
@@ -22,6 +24,15 @@ enum Quarantine {
     /// quarantinedBytes at which free starts a collection: what the last
     /// collection left quarantined plus `budget`.
     nonisolated(unsafe) static var limit: UInt64 = 4 << 20
+    /// Blocks this big go back to the OS when freed, as glibc unmaps them:
+    /// one madvise is cheap next to their size, and holding them until the
+    /// next collection would raise peak memory (gcc: 161 to 217 MiB).
+    static let decommitAtFreeBytes: UInt = 128 << 10
+    /// Collections done, which dates each thread's tally.
+    nonisolated(unsafe) static var collectionCount: UInt64 = 0
+    /// A thread adds its tally to `quarantinedBytes` once it reaches this;
+    /// the count lags by at most this much per thread.
+    static let tallyBytes: UInt64 = 128 << 10
 
     // MARK: free
 
@@ -57,11 +68,13 @@ enum Quarantine {
     }
 
     /// Sets the block's quarantine bit (or reports a double free) and counts
-    /// its bytes; collects when the quarantine is full. A large block's pages
-    /// go back to the OS at once, so a dangling pointer reads zeros; a small
-    /// block is cleared only if a collection finds it still pointed to
-    /// (clearing every small block here cost half again the time of a
-    /// malloc/free loop, as it touches memory free never touches otherwise).
+    /// its bytes; collects when the quarantine is full. Only a big block is
+    /// cleared here, by giving its pages back; others are cleared if a
+    /// collection finds them still pointed to. Clearing every small block
+    /// here cost half again the time of a malloc/free loop, as it touches
+    /// memory free never touches otherwise, and giving back the pages of
+    /// every large block (32 KiB and up) made mallocmix spend a third of its
+    /// time in madvise, TLB shootdowns and page faults.
     private static func quarantine(_ span: UnsafeMutablePointer<Span>, index: Int, _ address: Address) {
         let bit: UInt64 = 1 &<< UInt64(index & 63)
         let previous = swiftgc_atomic_fetch_or_u64(span.quarantineBits.words + (index &>> 6), bit)
@@ -70,14 +83,22 @@ enum Quarantine {
             return
         }
         let bytes = span.pointee.objectSize - span.pointee.userOffset
-        if span.pointee.state == .large { OS.decommit(address, bytes: bytes) }
-        let total = withUnsafeMutablePointer(to: &quarantinedBytes) {
-            swiftgc_atomic_fetch_add_u64($0, UInt64(bytes))
-        } &+ UInt64(bytes)
+        if bytes >= decommitAtFreeBytes { OS.decommit(address, bytes: bytes) }
+        let tally = swiftgc_quarantine_tally()!
+        if tally.pointee.collection != collectionCount {
+            // Counted already by the collection's recount, if still quarantined.
+            tally.pointee = swiftgc_quarantine_tally(bytes: 0, collection: collectionCount)
+        }
+        tally.pointee.bytes &+= UInt64(bytes)
         // Keeps `address` in a register until here, so that a collection
         // that stops this thread in between still sees the block as reachable
         // and cannot hand it out while its bit is being set or it is cleared.
         _ = swiftgc_materialize(address.value)
+        guard tally.pointee.bytes >= tallyBytes else { return }
+        let total = withUnsafeMutablePointer(to: &quarantinedBytes) {
+            swiftgc_atomic_fetch_add_u64($0, tally.pointee.bytes)
+        } &+ tally.pointee.bytes
+        tally.pointee.bytes = 0
         if total >= limit { collectBecauseFull() }
     }
 
@@ -103,6 +124,9 @@ enum Quarantine {
 
     /// After marking, before the sweep: marked blocks stay quarantined and
     /// unmarked ones leave the quarantine (the sweep then frees them).
+    /// Blocks never freed are marked, so the sweep keeps them even if
+    /// unreachable: as with malloc, only free gives memory back, and a
+    /// pointer the program hides (XOR lists, a shared mapping) is safe.
     /// Small blocks that stay are cleared, so a dangling pointer reads zeros
     /// from now on and, at the next collection, they retain nothing (this
     /// one has scanned them already). Recounts the quarantined bytes. The
@@ -114,9 +138,12 @@ enum Quarantine {
             guard span.pointee.state != .free else { return }
             let quarantine = span.quarantineBits.words
             let marks = span.markBits.words
+            let live = span.liveBits.words
             let isSmall = span.pointee.state == .small
             var count = 0
-            for word in 0..<((span.pointee.objectCount + 63) &>> 6) where quarantine[word] != 0 {
+            for word in 0..<((span.pointee.objectCount + 63) &>> 6) {
+                marks[word] |= live[word] & ~quarantine[word]
+                guard quarantine[word] != 0 else { continue }
                 let kept = quarantine[word] & marks[word]
                 quarantine[word] = kept
                 count &+= kept.nonzeroBitCount
@@ -126,22 +153,42 @@ enum Quarantine {
                     memset(span.objectStart(index).pointer!, 0, Int(span.pointee.objectSize))
                     remaining &= remaining &- 1
                 }
+                if !isSmall && kept != 0 { clearLarge(span) }
             }
             bytes &+= UInt64(count) &* UInt64(span.pointee.objectSize)
         }
         withUnsafeMutablePointer(to: &quarantinedBytes) { $0.pointee = bytes }
+        collectionCount &+= 1
         bytesKeptByLastCollection = bytes
         // Counted from what stays: blocks still pointed to must not make
         // every later free collect again.
         limit = bytes &+ budget(state)
     }
 
+    /// Clears a quarantined large block that is still pointed to, unless
+    /// free gave its pages back already.
+    private static func clearLarge(_ span: UnsafeMutablePointer<Span>) {
+        let bytes = span.pointee.objectSize - span.pointee.userOffset
+        guard bytes < decommitAtFreeBytes else { return }
+        let start = span.pointee.start + span.pointee.userOffset
+        let pageSize = OS.systemPageSize
+        let inner = (low: start.alignedUp(to: pageSize), high: (start + bytes).alignedDown(to: pageSize))
+        memset(start.pointer!, 0, Int(inner.low - start))
+        OS.decommit(inner.low, bytes: inner.high - inner.low)
+        memset(inner.high.pointer!, 0, Int(start + bytes - inner.high))
+    }
+
     /// The bytes free may add to the quarantine between collections:
-    /// SWIFTGC_QUARANTINE percent of the heap in use at the last collection,
-    /// and at least SWIFTGC_INITIAL_HEAP. The caller holds the lock.
+    /// SWIFTGC_QUARANTINE percent of what a collection scans, the heap in
+    /// use plus the roots, as measured by the last one; at least
+    /// SWIFTGC_INITIAL_HEAP. With the roots counted, the marking work per
+    /// byte freed stays the same whatever the share of roots: gcc keeps
+    /// ten times more memory in its own mappings than in malloc blocks.
+    /// The caller holds the lock.
     static func budget(_ state: UnsafeMutablePointer<CollectorState>) -> UInt64 {
         let percent = UInt64(state.pointee.options[.quarantine])
-        let proportional = UInt64(state.pointee.statistics.bytesInUse) / 100 &* percent
+        let scanned = UInt64(state.pointee.statistics.bytesInUse) &+ UInt64(state.pointee.statistics.rootBytes)
+        let proportional = scanned / 100 &* percent
         return max(state.pointee.options[.initialHeap], proportional)
     }
 

@@ -32,6 +32,8 @@ struct ThreadRecord: ListLinked {
     /// Highest address of its stack; for threads other than the main one,
     /// the top of the stack mapping, which also holds its static TLS.
     var stackBase: UInt = 0
+    /// Lowest address of its stack, or 0 when unknown (the main thread).
+    var stackLimit: UInt = 0
     /// Its thread pointer, which locates its thread-local storage.
     var threadPointer: UInt = 0
     /// Whether it was created detached or has been detached: then its
@@ -158,6 +160,7 @@ struct ThreadRegistry {
         record.pointee.threadPointer = swiftgc_thread_pointer()
         record.pointee.isDetached = false
         record.pointee.stackBase = UInt(bitPattern: swiftgc_current_stack_base())
+        record.pointee.stackLimit = UInt(bitPattern: swiftgc_current_stack_limit())
         record.pointee.next = threads
         threads = record
         registeredCount += 1

@@ -26,6 +26,25 @@ extension ThreadRegistry {
         Self.visitArguments(of: unjoinedResults, context: context, visit)
     }
 
+    /// Among the unused parts of stopped threads' stacks, from the stack
+    /// limit up to the saved stack pointer, the lowest one that ends above
+    /// `low` and starts below `high`. Such a part holds only dead frames,
+    /// so a scan of the mapping that holds a stack can leave it out. A
+    /// thread whose stack pointer is not inside its known stack (unknown
+    /// limit, a switched stack) has none.
+    func unusedStackPart(overlapping low: UInt, _ high: UInt,
+                         except current: UnsafeMutablePointer<ThreadRecord>?) -> (low: UInt, high: UInt)? {
+        var found: (low: UInt, high: UInt)? = nil
+        forEachOther(than: current) { record in
+            let limit = record.pointee.stackLimit
+            let stackPointer = record.pointee.suspension.stack_pointer
+            guard limit != 0, limit <= stackPointer, stackPointer < record.pointee.stackBase,
+                  stackPointer > low, limit < high else { return }
+            if found == nil || limit < found!.low { found = (limit, stackPointer) }
+        }
+        return found
+    }
+
     private static func visitArguments(of list: UnsafeMutablePointer<StartRecord>?,
                                        context: UnsafeMutableRawPointer, _ visit: RootRangeVisitor) {
         var cursor = list

@@ -39,6 +39,18 @@ extern __thread void *swiftgc_thread_cache_slot __attribute__((tls_model("initia
 static inline void *swiftgc_thread_cache(void) { return swiftgc_thread_cache_slot; }
 static inline void swiftgc_set_thread_cache(void *cache) { swiftgc_thread_cache_slot = cache; }
 
+/* safe-free mode: the bytes this thread has quarantined but not yet added
+ * to the shared count (adding each free to one shared word made the threads
+ * of a malloc-heavy program fight over its cache line), and the collection
+ * they date from. */
+struct swiftgc_quarantine_tally {
+    uint64_t bytes;
+    uint64_t collection;
+};
+extern __thread struct swiftgc_quarantine_tally swiftgc_quarantine_tally_slot __attribute__((tls_model("initial-exec")));
+
+static inline struct swiftgc_quarantine_tally *swiftgc_quarantine_tally(void) { return &swiftgc_quarantine_tally_slot; }
+
 /* ---- errno and the environment ------------------------------------------ */
 static inline void swiftgc_set_errno(int value) { errno = value; }
 static inline int swiftgc_errno(void) { return errno; }
@@ -89,6 +101,9 @@ static inline uintptr_t swiftgc_materialize(uintptr_t value) {
 /* ---- Stacks and registers ------------------------------------------------ */
 /* The highest address of the calling thread's stack (stacks grow down). */
 void *swiftgc_current_stack_base(void);
+/* The lowest address of the calling thread's stack, or NULL when unknown
+ * (the main thread's stack grows on demand). */
+void *swiftgc_current_stack_limit(void);
 
 /* Captures the calling thread's registers with libunwind into a context on
  * this frame, then calls visit(low, high, context) where [low, high) covers
