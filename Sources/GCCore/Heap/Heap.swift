@@ -220,6 +220,11 @@ struct Heap {
     /// Frees the object `index` of `span`, which must be live.
     mutating func free(_ span: UnsafeMutablePointer<Span>, index: Int) {
         totalBytesFreed += UInt64(span.pointee.objectSize)
+        // Freed memory is reused without a collection, so it does not count
+        // towards the next one (bdwgc counts explicit frees the same way):
+        // a program that frees what it allocates (the preload's collect
+        // mode) collects only as its unfreed memory grows.
+        bytesAllocatedSinceCollection -= min(bytesAllocatedSinceCollection, span.pointee.objectSize)
         if span.pointee.state == .large {
             span.liveBits.clear(0)
             pages.free(span, metadata: &metadata)

@@ -51,6 +51,9 @@ struct Span {
     /// For a large object aligned beyond the page size (memalign in the
     /// preload library): bytes from `start` to the address handed out.
     var userOffset: UInt = 0
+    /// A large object only: safe-free mode has cleared it in quarantine, so
+    /// later collections that keep it need not clear it again.
+    var isClearedInQuarantine = false
 
     var bytes: UInt { pageCount &* PageMap.pageSize }
     var isOwnedByCache: Bool { owner != nil }
@@ -172,6 +175,7 @@ extension UnsafeMutablePointer where Pointee == Span {
         liveBits.words[0] = 1
         markBits.words[0] = 0
         quarantineBits.words[0] = 0
+        pointee.isClearedInQuarantine = false
     }
 }
 

@@ -24,7 +24,10 @@ enum MallocFamily {
         preloadMode = mode
         mallocObjectKind = mode == .malloc ? .atomic : .normal
         if !mode.collectsAutomatically { state.pointee.disableCount += 1 }
-        if mode == .safeFree { state.pointee.collectsAsHeapGrows = false }
+        if mode == .safeFree {
+            state.pointee.collectsAsHeapGrows = false
+            clearsReusedSlots = false
+        }
         if mode == .leakCheck { LeakCheck.start(state) }
         if mode == .malloc { RecentlyFreedBlocks.chooseKey(state) }
     }
@@ -80,8 +83,9 @@ enum MallocFamily {
             return allocateLarge(bytes, kind: .normal)
         }
         guard let object = allocate(bytes) else { return nil }
-        // Scanned kinds are zeroed on allocation; bootstrap blocks are fresh.
-        if mallocObjectKind == .atomic { memset(object, 0, Int(bytes)) }
+        // Scanned kinds are zeroed on allocation unless safe-free turned it
+        // off; bootstrap blocks are fresh.
+        if mallocObjectKind == .atomic || !clearsReusedSlots { memset(object, 0, Int(bytes)) }
         return object
     }
 

@@ -166,10 +166,13 @@ enum Quarantine {
     }
 
     /// Clears a quarantined large block that is still pointed to, unless
-    /// free gave its pages back already.
+    /// free gave its pages back already or an earlier collection cleared it
+    /// (gcc keeps thousands of its freed 64 KiB blocks pointed to for many
+    /// collections).
     private static func clearLarge(_ span: UnsafeMutablePointer<Span>) {
         let bytes = span.pointee.objectSize - span.pointee.userOffset
-        guard bytes < decommitAtFreeBytes else { return }
+        guard bytes < decommitAtFreeBytes, !span.pointee.isClearedInQuarantine else { return }
+        span.pointee.isClearedInQuarantine = true
         let start = span.pointee.start + span.pointee.userOffset
         let pageSize = OS.systemPageSize
         let inner = (low: start.alignedUp(to: pageSize), high: (start + bytes).alignedDown(to: pageSize))
