@@ -7,6 +7,7 @@
  * the caller's bytes could cover the trailer, and the next collection read
  * them as a descriptor (a record address) and crashed. Here every requested
  * byte is written with 0x41, which as a descriptor is a wild address.
+ * gc_size of a typed object used to include the trailer too.
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,21 @@
 #include "swiftgc.h"
 
 static void *slots[4];
+
+/* A typed object whose word 0 points to a new target and whose other
+ * words, up to gc_size, hold 0x80...0; only a complement of the target's
+ * address is left outside it. */
+__attribute__((noinline)) static void *fill_to_size(size_t size, gc_descriptor descriptor, uintptr_t *hidden_target,
+                                                    size_t *usable) {
+    void *target = gc_malloc(32);
+    memset(target, 0x5a, 32);
+    uintptr_t *object = gc_malloc_typed(size, descriptor);
+    *usable = gc_size(object);
+    for (size_t word = 1; word < *usable / sizeof(uintptr_t); word++) object[word] = (uintptr_t)1 << 63;
+    object[0] = (uintptr_t)target;
+    *hidden_target = ~(uintptr_t)target;
+    return object;
+}
 
 int main(void) {
     uintptr_t bitmap = 1; /* only word 0 is a pointer */
@@ -41,6 +57,22 @@ int main(void) {
         int intact = 1;
         for (size_t byte = 8; byte < slot_bytes + 100; byte++) intact &= grown[byte] == 0x41;
         CHECK(intact, "the reallocated bytes to be intact (size %zu)", size);
+    }
+
+    /* gc_size promises bytes the caller may write: none of them may be the
+     * trailer. Words of 0x80...0 read as a descriptor say "no pointers", so
+     * a trailer inside gc_size would let the target be reclaimed. */
+    for (size_t index = 0; index < 3; index++) {
+        uintptr_t hidden_target = 0;
+        size_t usable = 0;
+        slots[1] = fill_to_size(sizes[index], descriptor, &hidden_target, &usable);
+        CHECK(usable >= sizes[index], "gc_size of a typed object to cover its request (%zu of %zu)", usable,
+              sizes[index]);
+        gc_collect();
+        gc_collect();
+        void *target = (void *)~hidden_target;
+        CHECK(gc_base(target) == target && ((unsigned char *)target)[31] == 0x5a,
+              "writing gc_size bytes of a typed object to leave its descriptor intact (size %zu)", sizes[index]);
     }
     return check_finish();
 }

@@ -90,6 +90,15 @@ enum Allocation {
         return span.pointee.objectSize - paddingBytes
     }
 
+    /// What gc_size reports: the usable size, less a typed object's trailer
+    /// (its descriptor), which the caller must not write.
+    static func callerBytes(of address: Address) -> UInt {
+        guard let state = collectorState else { return 0 }
+        guard let (span, _) = state.pointee.heap.object(containing: address) else { return 0 }
+        let usable = span.pointee.objectSize - paddingBytes
+        return span.pointee.kind == .typed ? usable - min(usable, TypedObjects.trailerBytes) : usable
+    }
+
     // MARK: Free and realloc
 
     /// Finds the live object that starts at `address`, or reports why there

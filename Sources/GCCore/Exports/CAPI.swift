@@ -40,7 +40,7 @@ public func gc_base(_ pointer: UnsafeRawPointer?) -> UnsafeMutableRawPointer? {
 
 @_cdecl("gc_size")
 public func gc_size(_ pointer: UnsafeRawPointer?) -> UInt {
-    Allocation.usableSize(of: Address(pointer))
+    Allocation.callerBytes(of: Address(pointer))
 }
 
 @_cdecl("gc_collect")
