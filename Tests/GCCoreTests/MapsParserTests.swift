@@ -4,12 +4,12 @@ import Testing
 struct MapsParserTests {
     private func roots(_ lines: [String]) -> [(UInt, UInt)] {
         var found: [(UInt, UInt)] = []
-        var previousEnd = Address.null
+        var context = DataSegments.Context()
         for line in lines {
             var bytes = Array(line.utf8)
             bytes.withUnsafeMutableBufferPointer { buffer in
                 guard let mapping = MapsParser.parse(line: UnsafeBufferPointer(buffer)) else { return }
-                DataSegments.classify(mapping, previousDataEnd: &previousEnd) { low, high in
+                DataSegments.classify(mapping, context: &context) { low, high in
                     found.append((low.value, high.value))
                 }
             }
@@ -47,10 +47,27 @@ struct MapsParserTests {
             "b000-c000 rw-p 00000000 00:00 0",
             "c000-d000 rw-s 00000000 fd:01 11 /dev/shm/shared",
             "e000-f000 rw-p 00000000 00:00 0 [stack]",
+            "f000-10000 rw-p 00000000 fd:01 12 /home/user/data.bin",
         ])
         #expect(found.count == 2, "expected .data and .bss only, got \(found)")
         #expect(found.first.map { $0 == (0x3000, 0x4000) } == true, ".data should be a root")
         #expect(found.last.map { $0 == (0x4000, 0x6000) } == true, "the anonymous mapping right after .data is .bss")
+    }
+
+    /// A data file mapped privately and writably is not a data segment,
+    /// even right after a library's segments; a library's segments are,
+    /// also behind a no-access gap of the same file.
+    @Test func onlyMappingsNextToTheirOwnFileAreDataSegments() {
+        let found = roots([
+            "1000-2000 r-xp 00000000 fd:01 20 /usr/lib/libexample.so",
+            "2000-3000 ---p 00001000 fd:01 20 /usr/lib/libexample.so",
+            "3000-4000 r--p 00001000 fd:01 20 /usr/lib/libexample.so",
+            "4000-5000 rw-p 00002000 fd:01 20 /usr/lib/libexample.so",
+            "5000-6000 rw-p 00000000 fd:01 21 /tmp/short-file",
+            "6000-7000 rw-p 00000000 00:00 0",
+        ])
+        #expect(found.count == 1 && found.first.map { $0 == (0x4000, 0x5000) } == true,
+                "expected the library's .data only, got \(found)")
     }
 
     /// Found by fuzzing: after a line longer than the buffer was skipped,

@@ -9,6 +9,14 @@ import _CSwiftGC
 /// of .bss past the file's last page). Other anonymous memory (the malloc
 /// heap, thread stacks, mmap) is not a root.
 struct DataSegments {
+    /// What the classification of one line needs from the lines before it.
+    struct Context {
+        /// Where the last data segment ended, if the previous line was one.
+        var previousDataEnd = Address.null
+        /// The inode of the previous line's file, 0 if it had none.
+        var previousInode: UInt64 = 0
+    }
+
     /// Reads the maps through `buffer` and calls `visit` with each root
     /// range. Returns false if /proc/self/maps could not be read.
     ///
@@ -21,42 +29,47 @@ struct DataSegments {
         let descriptor = OS.openForReading("/proc/self/maps")
         if descriptor < 0 { return false }
         defer { OS.close(descriptor) }
-        var previousDataEnd = Address.null
+        var context = Context()
         return LineReader.forEachLine(buffer: buffer, capacity: capacity,
                                       read: { OS.read(descriptor, into: $0, capacity: $1) }) { line in
-            visitRoots(ofLine: line, anonymousMappingsBelow: collectorStackPointer,
-                       previousDataEnd: &previousDataEnd, visit)
+            visitRoots(ofLine: line, anonymousMappingsBelow: collectorStackPointer, context: &context, visit)
         }
     }
 
-    /// The work of `forEach` for one line of the maps; `previousDataEnd`
-    /// carries over from line to line, starting at `.null`.
+    /// The work of `forEach` for one line of the maps; `context` carries
+    /// over from line to line, starting empty.
     static func visitRoots(ofLine line: UnsafeBufferPointer<UInt8>, anonymousMappingsBelow collectorStackPointer: Address?,
-                           previousDataEnd: inout Address, _ visit: (Address, Address) -> Void) {
+                           context: inout Context, _ visit: (Address, Address) -> Void) {
         guard let mapping = MapsParser.parse(line: line) else { return }
         if let collectorStackPointer,
            AnonymousMappings.isRoot(mapping, collectorStackPointer: collectorStackPointer) {
             visit(mapping.start, mapping.end)
-            previousDataEnd = .null
+            context = Context()
         } else {
-            classify(mapping, previousDataEnd: &previousDataEnd, visit)
+            classify(mapping, context: &context, visit)
         }
     }
 
-    /// Decides whether one mapping is a root, given where the last data
-    /// segment ended.
-    static func classify(_ mapping: MappingLine, previousDataEnd: inout Address,
+    /// Decides whether one mapping is a root, given the line before it.
+    ///
+    /// A private writable mapping of a file is a data segment only when
+    /// the line before maps the same file: a loaded object maps its
+    /// segments next to each other, read-only or executable first. A data
+    /// file a program maps privately and writably on its own is no root:
+    /// beyond the end of a short file, reading it raises SIGBUS.
+    static func classify(_ mapping: MappingLine, context: inout Context,
                          _ visit: (Address, Address) -> Void) {
         let isPrivateData = mapping.isReadable && mapping.isWritable && mapping.isPrivate
-        if isPrivateData && mapping.isFileBacked {
+        if isPrivateData && mapping.isFileBacked && mapping.inode != 0 && mapping.inode == context.previousInode {
             visit(mapping.start, mapping.end)
-            previousDataEnd = mapping.end
-        } else if isPrivateData && mapping.isAnonymous && mapping.start == previousDataEnd
-                    && previousDataEnd != .null {
+            context.previousDataEnd = mapping.end
+        } else if isPrivateData && mapping.isAnonymous && mapping.start == context.previousDataEnd
+                    && context.previousDataEnd != .null {
             visit(mapping.start, mapping.end)
-            previousDataEnd = .null
+            context.previousDataEnd = .null
         } else {
-            previousDataEnd = .null
+            context.previousDataEnd = .null
         }
+        context.previousInode = mapping.isFileBacked ? mapping.inode : 0
     }
 }

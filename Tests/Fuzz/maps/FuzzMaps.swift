@@ -26,7 +26,7 @@ public func fuzzMaps(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     var consumed = 0
     let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
     defer { buffer.deallocate() }
-    var previousDataEnd = Address.null
+    var context = DataSegments.Context()
     let succeeded = LineReader.forEachLine(buffer: buffer, capacity: capacity, read: { destination, room in
         fuzzCheck(room > 0, "the reader asked for 0 bytes, which reads as end of file")
         let count = min(room, chunk, text.count - consumed)
@@ -41,7 +41,7 @@ public func fuzzMaps(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         delivered += 1
         checkParse(line)
         DataSegments.visitRoots(ofLine: line, anonymousMappingsBelow: stackPointer,
-                                previousDataEnd: &previousDataEnd) { low, high in
+                                context: &context) { low, high in
             fuzzCheck(low <= high, "a root range ends before it starts")
         }
     }
