@@ -5,6 +5,7 @@
 #include "_CSwiftGC.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <libunwind.h>
 #include <malloc.h>
@@ -276,3 +277,35 @@ int pthread_detach(pthread_t thread) {
     return status;
 }
 #endif /* SWIFTGC_INTERPOSE_PTHREAD_CREATE */
+
+/* ---- The collector's own marking threads ---------------------------------
+ * Created with the next library's pthread_create, not the wrapper above, so
+ * they are never registered and never stopped; every signal is blocked in
+ * them, and they run on a stack the collector maps itself. */
+int swiftgc_start_marking_thread(void *(*body)(void *), void *argument, void *stack, size_t stack_bytes) {
+#ifdef SWIFTGC_INTERPOSE_PTHREAD_CREATE
+    pthread_create_function create = (pthread_create_function)dlsym(RTLD_NEXT, "pthread_create");
+    if (create == NULL) return -1;
+#else
+    int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) = pthread_create;
+#endif
+    pthread_attr_t attributes;
+    if (pthread_attr_init(&attributes) != 0) return -1;
+    pthread_attr_setstack(&attributes, stack, stack_bytes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pthread_t thread;
+    int result = create(&thread, &attributes, body, argument);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    pthread_attr_destroy(&attributes);
+    return result;
+}
+
+int swiftgc_available_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    int count = CPU_COUNT(&set);
+    return count > 0 ? count : 1;
+}

@@ -59,6 +59,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         defer { marker.residency.close() }
         pointee.kinds.isMarking = true
         markUncollectableObjects(&marker)
+        openParallelMarking(&marker)
         for index in 0..<pointee.roots.count {
             let range = pointee.roots.ranges[index]
             marker.scan(low: range.low.value, high: range.high.value)
@@ -83,6 +84,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         #if SWIFTGC_PRELOAD
         if preloadMode == .leakCheck {
             // A leak report: classify, sweep nothing.
+            closeParallelMarking(&marker)
             LeakCheck.classify(self, &marker, hasAllRoots: foundDataSegments)
             pointee.kinds.isMarking = false
             pointee.threads.restartOtherThreads(except: current, epoch: epoch)
@@ -90,6 +92,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
         #endif
         if foundDataSegments { finalizeAndClearWeakLinks(&marker) }
+        closeParallelMarking(&marker)
         pointee.kinds.isMarking = false
         pointee.markStack = marker.stack
         pointee.markStack.release()

@@ -25,6 +25,8 @@ struct CollectorState {
     var mapsBufferCapacity: Int
     /// Scratch space for reading /proc/self/pagemap (PageResidency).
     var pagemapBuffer: UnsafeMutablePointer<UInt64>
+    /// Parallel marking's shared state (nil if metadata ran out).
+    var markingPool: UnsafeMutablePointer<MarkingPool>?
     /// Heap limit in bytes (UInt.max when unlimited).
     var heapLimit: UInt
     /// Slow-path allocations since the last stress collection (SWIFTGC_STRESS).
@@ -81,13 +83,17 @@ extension CollectorState {
                                                                              capacity: 1),
                               arenaStart: region.arenaStart, arenaTop: region.arenaStart,
                               arenaEnd: region.arenaStart + region.arenaBytes)
-        var markStackCapacity = Int(region.markStackBytes) / MemoryLayout<MarkStack.Entry>.stride
+        // The end of the mark stack area holds the helpers' stacks.
+        var markStackCapacity = Int(region.markStackBytes - MarkingPool.helperStacksBytes)
+            / MemoryLayout<MarkStack.Entry>.stride
         if options[.markStackLimit] > 0 {
             markStackCapacity = min(markStackCapacity, max(4, Int(clamping: options[.markStackLimit])))
         }
         let markStack = MarkStack(entries: region.markStackStart.pointer!.bindMemory(to: MarkStack.Entry.self,
                                                                                     capacity: markStackCapacity),
                                   capacity: markStackCapacity)
+        let markingPool = UnsafeMutablePointer<MarkingPool>.make(metadata: &metadata, region: region, pageMap: pageMap,
+                                                                 markStackLimit: options[.markStackLimit])
         let maxHeap = options[.maxHeap]
         var heap = Heap(pages: PageAllocator(pageMap: pageMap, freeLists: freeLists),
                         metadata: metadata, availableSpans: available)
@@ -96,7 +102,7 @@ extension CollectorState {
         state.initialize(to: CollectorState(
             options: options, region: region, heap: heap, roots: RootSet(ranges: rootRanges),
             markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
-            pagemapBuffer: pagemapBuffer,
+            pagemapBuffer: pagemapBuffer, markingPool: markingPool,
             heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
         if options.isEnabled(.stats) { atexit(printStatisticsAtExit) }
         if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {

@@ -12,6 +12,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// Called at the end of slow-path allocations and gc_collect, without
     /// the lock. Cheap when nothing is queued.
     @inline(__always) func runFinalizersIfReady() {
+        // Also the place, free of locks, where marking helpers are started.
+        if let pool = pointee.markingPool, pool.wantsHelpers { pool.startWantedHelpers() }
         if pointee.finalization.ready.count == 0 { return }
         if pointee.finalization.runsOnlyOnDemand {
             notifyIfNewlyReady()

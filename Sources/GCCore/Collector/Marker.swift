@@ -26,6 +26,10 @@ struct Marker {
     /// Set by the collection for the heap's big objects, which lie in the
     /// collector's private anonymous arena.
     var residency = PageResidency()
+    /// The parallel marking session this marker takes part in, if any
+    /// (see ParallelMarking): mark bits are then set atomically.
+    var pool: UnsafeMutablePointer<MarkingPool>? = nil
+    private var popsSinceShareCheck = 0
     var didOverflow = false
     var overflowCount: UInt64 = 0
 
@@ -55,7 +59,11 @@ struct Marker {
         if span.pointee.state == .free { return }
         let index = span.objectIndex(containing: Address(word))
         if index >= span.pointee.objectCount || !span.liveBits.isSet(index) { return }
-        if span.markBits.testAndSet(index) { return }
+        if pool == nil {
+            if span.markBits.testAndSet(index) { return }
+        } else if span.markBits.isSet(index) || span.markBits.atomicTestAndSet(index) {
+            return
+        }
         let kind = span.pointee.kind
         if kind == .atomic { return }
         let start = span.objectStart(index).value
@@ -79,15 +87,47 @@ struct Marker {
     /// popped object is prefetched and scanned only after this many others.
     static let prefetchDistance = 8
 
-    /// Scans until the stack is empty and no overflow is pending.
+    /// Scans until the stack is empty and no overflow is pending; in a
+    /// parallel session, also until no other marker holds work.
     mutating func drain() {
         withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
             while true {
                 drainStack(through: ring.baseAddress!)
+                if let pool { finishWithHelpers(pool, ring: ring.baseAddress!) }
                 if !didOverflow { return }
                 didOverflow = false
                 rescanOverflowedSpans()
             }
+        }
+    }
+
+    /// The collecting thread's end of a drain in a parallel session: takes
+    /// what helpers share until the pool is empty and no helper holds work.
+    private mutating func finishWithHelpers(_ pool: UnsafeMutablePointer<MarkingPool>,
+                                            ring: UnsafeMutablePointer<MarkStack.Entry>) {
+        pool.startWaiting()
+        while true {
+            if pool.take(into: &stack, asHelper: false) {
+                pool.stopWaiting()
+                drainStack(through: ring)
+                pool.startWaiting()
+            } else if pool.isQuiet() {
+                break
+            } else {
+                swiftgc_spin_pause()
+            }
+        }
+        pool.stopWaiting()
+        if pool.didHelperOverflow {
+            pool.clearHelperOverflow()
+            didOverflow = true
+        }
+    }
+
+    /// A helper's drain: its own stack only.
+    mutating func drainAsHelper() {
+        withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
+            drainStack(through: ring.baseAddress!)
         }
     }
 
@@ -102,6 +142,10 @@ struct Marker {
                 queued &+= 1
             }
             if queued == 0 { return }
+            if let pool {
+                popsSinceShareCheck &+= 1
+                if popsSinceShareCheck & (MarkingPool.shareCheckInterval - 1) == 0 { pool.shareIfWanted(from: &stack) }
+            }
             let entry = ring[head]
             head = (head &+ 1) & mask
             queued &-= 1

@@ -18,8 +18,9 @@ enum Option: Int {
     case stress
     case verify
     case quarantine
+    case markers
 
-    static let count = 14
+    static let count = 15
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -64,7 +65,10 @@ enum Option: Int {
                 documentation: "Testing: 1 checks the heap's invariants during every collection and aborts with a message on the first violation. Slow.")
         case .quarantine:
             return OptionDescriptor(name: "SWIFTGC_QUARANTINE", kind: .percent, defaultValue: 100,
-                documentation: "safe-free mode: collect when freed blocks waiting in quarantine reach this percentage of the heap in use (and at least SWIFTGC_INITIAL_HEAP).")
+                documentation: "safe-free mode: collect when freed blocks waiting in quarantine reach this percentage of what the last collection scanned, the heap in use plus the roots (and at least SWIFTGC_INITIAL_HEAP).")
+        case .markers:
+            return OptionDescriptor(name: "SWIFTGC_MARKERS", kind: .count, defaultValue: 0,
+                documentation: "Threads that mark during a collection, the collecting one included (at most 8). 0: one per CPU the process may use; 1: no helper threads.")
         }
     }
 }
@@ -104,11 +108,14 @@ struct OptionDescriptor {
 
 /// The values of all options, read once at initialisation.
 struct Options {
+    /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
+        // A new option needs a new slot above: the subscript does not check.
+        precondition(MemoryLayout.size(ofValue: values) == Option.count * 8, "Options.values has a slot per option")
         for index in 0..<Option.count {
             let option = Option(rawValue: index)!
             self[option] = option.descriptor.defaultValue

@@ -34,6 +34,16 @@ struct PageResidency {
         return residency
     }
 
+    /// Another thread's view of an open pagemap, with a buffer of its own;
+    /// the opener closes it.
+    init(sharing descriptor: Int32, buffer: UnsafeMutablePointer<UInt64>) {
+        self.descriptor = descriptor
+        self.pageSize = OS.systemPageSize
+        self.entries = buffer
+    }
+
+    init() {}
+
     mutating func close() {
         if descriptor >= 0 { OS.close(descriptor) }
         descriptor = -1

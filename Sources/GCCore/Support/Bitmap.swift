@@ -1,3 +1,5 @@
+import _CSwiftGC
+
 /// A view of consecutive 64-bit words used as a bitmap, such as a span's
 /// live bits or mark bits. Bit `i` is bit `i % 64` of word `i / 64`.
 struct Bitmap {
@@ -16,6 +18,12 @@ struct Bitmap {
     }
 
     /// Sets the bit and returns whether it was already set.
+    /// testAndSet with an atomic OR, for bitmaps several threads set.
+    @inline(__always) func atomicTestAndSet(_ index: Int) -> Bool {
+        let mask: UInt64 = 1 &<< UInt64(index & 63)
+        return swiftgc_atomic_fetch_or_u64(words + (index &>> 6), mask) & mask != 0
+    }
+
     @inline(__always) func testAndSet(_ index: Int) -> Bool {
         let mask: UInt64 = 1 &<< UInt64(index & 63)
         let word = words[index &>> 6]

@@ -62,6 +62,21 @@ char **swiftgc_environment(void);
 int swiftgc_open_read_only(const char *path);
 /* Sleeps while *word == expected (FUTEX_WAIT_PRIVATE). */
 void swiftgc_futex_wait(uint32_t *word, uint32_t expected);
+
+/* Starts a thread of the collector's own (parallel marking): not registered
+ * with the collector, every signal blocked, detached, running body(argument)
+ * on [stack, stack + stack_bytes). Returns 0 on success. */
+int swiftgc_start_marking_thread(void *(*body)(void *), void *argument, void *stack, size_t stack_bytes);
+/* CPUs this process may run on (at least 1). */
+int swiftgc_available_cpus(void);
+/* A hint to the CPU inside a spin loop. */
+static inline void swiftgc_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
 /* Wakes up to count threads sleeping on word (FUTEX_WAKE_PRIVATE). */
 void swiftgc_futex_wake(uint32_t *word, int count);
 
@@ -187,6 +202,12 @@ extern __thread unsigned swiftgc_lock_depth_slot __attribute__((tls_model("initi
 static inline unsigned swiftgc_lock_depth(void) { return swiftgc_lock_depth_slot; }
 static inline void swiftgc_set_lock_depth(unsigned depth) { swiftgc_lock_depth_slot = depth; }
 
+static inline int swiftgc_atomic_compare_exchange_u64(uint64_t *word, uint64_t expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+static inline void swiftgc_atomic_store_u64(uint64_t *word, uint64_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
 static inline uint64_t swiftgc_atomic_fetch_add_u64(uint64_t *word, uint64_t value) {
     return __atomic_fetch_add(word, value, __ATOMIC_ACQ_REL);
 }
