@@ -262,7 +262,13 @@ check-no-malloc: $(LIBRARY) $(PRELOAD_LIBRARY)
 	  if [ -n "$$found" ]; then echo "$$library contains Swift runtime allocation functions:" $$found; exit 1; fi; done; \
 	found=$$(nm -D --undefined-only $(LIBRARY) | awk '{print $$2}' | sed 's/@.*//' | grep -xF $(foreach name,$(MALLOC_FAMILY),-e $(name)) || true); \
 	if [ -n "$$found" ]; then echo "libswiftgc.so references the malloc family:" $$found; exit 1; fi; \
-	echo "Neither library contains the Swift runtime's allocator; libswiftgc.so references no malloc-family function."
+	found=$$(objdump -d --no-show-raw-insn $(PRELOAD_LIBRARY) | awk -v family="$(MALLOC_FAMILY)" \
+	  'BEGIN { gsub(/ /, "|", family); pattern = "<(" family ")(@plt)?>$$" } \
+	   /^[0-9a-f]+ <.*>:$$/ { function_name = $$2; next } \
+	   /\t(call|jmp)/ && $$NF ~ pattern && function_name ~ /GCCore|swift_/ { print function_name "->" $$NF }' | sort -u); \
+	if [ -n "$$found" ]; then echo "Swift code in the preload library calls the malloc family:" $$found; exit 1; fi; \
+	echo "Neither library contains the Swift runtime's allocator; libswiftgc.so references no malloc-family function;" \
+	  "no Swift code in libswiftgc-preload.so calls one."
 
 # ---- Fuzzing ----------------------------------------------------------------
 # Three libFuzzer targets (Tests/Fuzz): the /proc/self/maps reader and the
