@@ -204,8 +204,9 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
         return moved > 0
     }
 
-    /// Gives the older half of `stack` to the pool if the pool is empty and
-    /// another marker waits. Called every `shareCheckInterval` pops.
+    /// Gives the older half of `stack` (at most the pool's room) to the pool
+    /// if the pool is empty and another marker waits. Called every
+    /// `shareCheckInterval` pops.
     @inline(__always) func shareIfWanted(from stack: inout MarkStack) {
         guard stack.count >= 2, waitingCount != 0, sharedCount == 0 else { return }
         share(from: &stack)
@@ -217,9 +218,12 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
         if moved > 0 {
             let base = Int(pointee.count)
             for index in 0..<moved { pointee.entries[base &+ index] = stack.entries[index] }
-            // The rest of the stack moves down.
-            for index in moved..<stack.count { stack.entries[index &- moved] = stack.entries[index] }
-            stack.count &-= moved
+            // The newest entries fill the hole, so a share costs what it
+            // moves, not the stack's depth (a root range can push millions).
+            // moved <= count / 2, so they never overlap the hole's source.
+            let top = stack.count &- moved
+            for index in 0..<moved { stack.entries[index] = stack.entries[top &+ index] }
+            stack.count = top
             pointee.sharedEntries &+= UInt64(moved)
             setSharedCount(UInt64(base &+ moved))
         }
