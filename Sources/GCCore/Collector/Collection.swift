@@ -147,7 +147,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
     }
 
-    /// Scans [low, high) minus the collector's own region.
     /// Scans `[low, high)` but for the collector's region and the unused
     /// parts of other threads' stacks (the preload scans whole anonymous
     /// mappings, and thread stacks are such mappings: their dead frames
