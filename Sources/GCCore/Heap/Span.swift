@@ -90,11 +90,17 @@ extension UnsafeMutablePointer where Pointee == Span {
     /// cache has reserved but not yet returned.
     func isAllocated(_ index: Int) -> Bool {
         guard liveBits.isSet(index) else { return false }
-        if let owner = pointee.owner, owner.pointee.wordIndex == index >> 6,
-           owner.pointee.freeMask & (1 << UInt64(index & 63)) != 0 {
-            return false
-        }
+        if let owner = pointee.owner, owner.holdsFree(slot: index) { return false }
         return true
+    }
+
+    /// The slot of a small span that starts exactly at `address`, or nil
+    /// (a large or free span, an interior address, the span's tail).
+    @inline(__always) func smallSlot(startingAt address: Address) -> Int? {
+        guard pointee.state == .small else { return nil }
+        let index = objectIndex(containing: address)
+        guard index < pointee.objectCount, objectStart(index) == address else { return nil }
+        return index
     }
 
     /// The owning cache entry, read atomically (sequentially consistent):

@@ -59,6 +59,12 @@ extension UnsafeMutablePointer where Pointee == ThreadCache {
 }
 
 extension UnsafeMutablePointer where Pointee == CacheEntry {
+    /// Whether slot `index` of the entry's span is in its free mask:
+    /// reserved by the cache, not handed out.
+    @inline(__always) func holdsFree(slot index: Int) -> Bool {
+        pointee.wordIndex == index &>> 6 && pointee.freeMask & (1 &<< UInt64(index & 63)) != 0
+    }
+
     /// The fast path: a free slot, or nil when the current word is used up.
     ///
     /// Order matters against a collection that stops this thread anywhere:

@@ -24,22 +24,24 @@ enum AtomicFree {
     /// free, which the slow path reports).
     @inline(__always) static func free(_ span: UnsafeMutablePointer<Span>, _ address: Address,
                                        _ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        guard span.pointee.state == .small else { return false }
-        let index = span.objectIndex(containing: address)
-        guard index < span.pointee.objectCount, span.objectStart(index) == address else { return false }
-        let wordIndex = index &>> 6
+        guard let index = span.smallSlot(startingAt: address) else { return false }
+        if let owner = span.atomicOwner, owner.holdsFree(slot: index) { return false }
+        clear(span, index: index, address, state)
+        return true
+    }
+
+    /// The free itself, for a caller that has made the checks of `free`:
+    /// clears the live bit of slot `index` (the block at `address`).
+    @inline(__always) static func clear(_ span: UnsafeMutablePointer<Span>, index: Int, _ address: Address,
+                                        _ state: UnsafeMutablePointer<CollectorState>) {
         let bit: UInt64 = 1 &<< UInt64(index & 63)
-        if let owner = span.atomicOwner, owner.pointee.wordIndex == wordIndex, owner.pointee.freeMask & bit != 0 {
-            return false
-        }
-        let before = swiftgc_atomic_fetch_and_u64_seq_cst(span.liveBits.words + wordIndex, ~bit)
+        let before = swiftgc_atomic_fetch_and_u64_seq_cst(span.liveBits.words + (index &>> 6), ~bit)
         if before & bit == 0 {
             reportDoubleFree(address)
         } else if before == bit {
             wordBecameEmpty(span, state)
         }
         if span.atomicOwner == nil && !span.atomicIsInAvailableList { listOrphan(span, state) }
-        return true
     }
 
     /// For realloc in malloc mode: the size of the allocated small block
@@ -48,16 +50,11 @@ enum AtomicFree {
     /// a cache holds free, all of which it reports).
     @inline(__always) static func usableSize(of address: Address) -> UInt? {
         guard let state = collectorState, let span = state.pointee.heap.pageMap.span(containing: address),
-              span.pointee.state == .small else { return nil }
-        let index = span.objectIndex(containing: address)
-        guard index < span.pointee.objectCount, span.objectStart(index) == address else { return nil }
-        let wordIndex = index &>> 6
+              let index = span.smallSlot(startingAt: address) else { return nil }
         let bit: UInt64 = 1 &<< UInt64(index & 63)
-        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + wordIndex) & bit != 0,
+        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + (index &>> 6)) & bit != 0,
               !RecentlyFreedBlocks.mayHold(address) else { return nil }
-        if let owner = span.atomicOwner, owner.pointee.wordIndex == wordIndex, owner.pointee.freeMask & bit != 0 {
-            return nil
-        }
+        if let owner = span.atomicOwner, owner.holdsFree(slot: index) { return nil }
         return span.pointee.objectSize
     }
 

@@ -133,9 +133,7 @@ enum MallocFamily {
                 let start = span.pointee.start + span.pointee.userOffset
                 return address == start ? span.pointee.objectSize - span.pointee.userOffset : 0
             }
-            let index = span.objectIndex(containing: address)
-            guard index < span.pointee.objectCount, span.objectStart(index) == address else { return 0 }
-            return span.pointee.objectSize
+            return span.smallSlot(startingAt: address) != nil ? span.pointee.objectSize : 0
         }
         return BootstrapArena.usableSize(of: address) ?? 0
     }

@@ -25,31 +25,39 @@ enum MallocModeFree {
     /// free, a block of another kind than malloc's).
     @inline(__always) static func free(_ span: UnsafeMutablePointer<Span>, _ address: Address,
                                        _ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        guard span.pointee.state == .small, span.pointee.kind == .atomic else { return false }
-        let index = span.objectIndex(containing: address)
-        guard index < span.pointee.objectCount, span.objectStart(index) == address else { return false }
-        let wordIndex = index &>> 6
+        guard span.pointee.kind == .atomic, let index = span.smallSlot(startingAt: address) else { return false }
         let bit: UInt64 = 1 &<< UInt64(index & 63)
         // Not allocated, or perhaps held in a ring: the locked path decides.
-        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + wordIndex) & bit != 0,
+        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + (index &>> 6)) & bit != 0,
               !RecentlyFreedBlocks.mayHold(address) else { return false }
         let owner = span.atomicOwner
-        if let owner, owner.pointee.wordIndex == wordIndex, owner.pointee.freeMask & bit != 0 { return false }
-        guard let cache = UnsafeMutablePointer<ThreadCache>.current else { return AtomicFree.free(span, address, state) }
+        if let owner, owner.holdsFree(slot: index) { return false }
+        // The checks of AtomicFree.free are made: the block is kept by this
+        // thread's cache or ring, or else cleared at once.
+        if !keptByThisThread(span, index: index, address, owner: owner) {
+            AtomicFree.clear(span, index: index, address, state)
+        }
+        return true
+    }
+
+    /// Puts the block back into the calling thread's cache entry (LocalFree)
+    /// or ring of recently freed blocks, if either takes it.
+    @inline(__always) private static func keptByThisThread(_ span: UnsafeMutablePointer<Span>, index: Int,
+                                                           _ address: Address,
+                                                           owner: UnsafeMutablePointer<CacheEntry>?) -> Bool {
+        guard let cache = UnsafeMutablePointer<ThreadCache>.current else { return false }
         if let owner, LocalFree.freeIntoOwnCache(owner, index: index, cache) { return true }
         let sizeClass = Int(span.pointee.sizeClass)
         // A thread that does not allocate this class (a consumer of other
         // threads' blocks) would only hold the blocks back from their owners.
-        guard cache.entry(kind: .atomic, sizeClass: sizeClass).pointee.span != nil else {
-            return AtomicFree.free(span, address, state)
-        }
+        guard cache.entry(kind: .atomic, sizeClass: sizeClass).pointee.span != nil else { return false }
         let ring = cache.recentlyFreed(sizeClass: sizeClass)
         let objectSize = span.pointee.objectSize
         // A full ring means frees outpace mallocs of the class (a program
         // freeing a structure): the block is freed for real at once, which
         // costs less than taking out the oldest, whose span is cold.
         guard ring.count < RecentlyFreedBlocks.limit(objectSize: objectSize), ring.hasRoom(forBytes: objectSize) else {
-            return AtomicFree.free(span, address, state)
+            return false
         }
         ring.push(address, objectSize: objectSize)
         return true
