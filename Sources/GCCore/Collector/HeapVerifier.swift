@@ -93,13 +93,8 @@ struct HeapVerifier {
         guard high &- low >= Marker.sparseScanBytes && residency.isOpen else {
             return requireMarkedTargets(low: low, high: high, source: source, invariant)
         }
-        var windowLow = low
-        while windowLow < high {
-            let windowHigh = min(high, residency.windowEnd(from: windowLow))
-            residency.forEachWrittenRun(low: windowLow, high: windowHigh) { runLow, runHigh in
-                requireMarkedTargets(low: runLow, high: runHigh, source: source, invariant)
-            }
-            windowLow = windowHigh
+        residency.forEachWrittenRun(low: low, high: high) { runLow, runHigh in
+            requireMarkedTargets(low: runLow, high: runHigh, source: source, invariant)
         }
     }
 

@@ -191,14 +191,13 @@ struct Marker {
     }
 
     /// Scans the pages of one window of a big object that may hold data
-    /// and leaves the rest of the object on the stack.
+    /// and leaves the rest of the object on the stack (or, if it is full,
+    /// scans the written pages of the rest too).
     private mutating func scanWrittenPages(_ entry: MarkStack.Entry) {
         let residency = self.residency
-        let windowEnd = min(entry.high, residency.windowEnd(from: entry.low))
-        if windowEnd < entry.high && !stack.push(low: windowEnd, high: entry.high) {
-            scanBounded(MarkStack.Entry(low: windowEnd, high: entry.high))
-        }
-        residency.forEachWrittenRun(low: entry.low, high: windowEnd) { low, high in
+        var scanHigh = min(entry.high, residency.windowEnd(from: entry.low))
+        if scanHigh < entry.high && !stack.push(low: scanHigh, high: entry.high) { scanHigh = entry.high }
+        residency.forEachWrittenRun(low: entry.low, high: scanHigh) { low, high in
             scanBounded(MarkStack.Entry(low: low, high: high))
         }
     }

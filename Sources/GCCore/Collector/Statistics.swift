@@ -67,9 +67,9 @@ struct Statistics {
             message.append(milliseconds: totalPauseNanoseconds)
             message.append(", max ")
             message.append(milliseconds: maxPauseNanoseconds)
-            if let pool = state.pointee.markingPool, pool.runningHelpers > 0 {
+            if let pool = state.pointee.markingPool, case let helpers = pool.runningHelpers, helpers > 0 {
                 message.append(", marking helpers ")
-                message.append(decimal: UInt64(pool.runningHelpers))
+                message.append(decimal: UInt64(helpers))
                 message.append(" (")
                 message.append(decimal: pool.pointee.sharedEntries)
                 message.append(" entries shared)")

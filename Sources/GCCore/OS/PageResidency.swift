@@ -51,17 +51,26 @@ struct PageResidency {
 
     var isOpen: Bool { descriptor >= 0 }
 
-    /// The end of the window that starts at `low`: the most one call of
-    /// `forEachWrittenRun` looks up.
+    /// The end of the window that starts at `low`: the most one read of
+    /// the pagemap looks up.
     func windowEnd(from low: UInt) -> UInt {
         (low & ~(pageSize &- 1)) &+ PageResidency.windowPages &* pageSize
     }
 
     /// Calls `body` with each run of pages in [low, high) that may hold
-    /// data, clipped to [low, high), in address order; `high` must not pass
-    /// `windowEnd(from: low)`. The whole range is one run if the pagemap
-    /// cannot be read.
+    /// data, clipped to [low, high), in address order, reading the pagemap
+    /// a window at a time. A window whose pagemap entries cannot be read is
+    /// one run.
     func forEachWrittenRun(low: UInt, high: UInt, _ body: (UInt, UInt) -> Void) {
+        var windowLow = low
+        while windowLow < high {
+            let windowHigh = min(high, windowEnd(from: windowLow))
+            forEachWrittenRunInWindow(low: windowLow, high: windowHigh, body)
+            windowLow = windowHigh
+        }
+    }
+
+    private func forEachWrittenRunInWindow(low: UInt, high: UInt, _ body: (UInt, UInt) -> Void) {
         guard low < high else { return }
         guard descriptor >= 0, let entries else { return body(low, high) }
         let firstPage = low / pageSize
