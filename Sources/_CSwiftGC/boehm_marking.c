@@ -1,7 +1,7 @@
 /*
  * The bdwgc layer's gc_mark.h functions (include/boehm/gc/gc_mark.h): object
  * kinds, mark procedures, GC_mark_and_push and mark bits. Thin forwarders
- * onto the collector's kind table (Collector/ObjectKinds.swift and
+ * onto the collector's kind table (Collector/Marking/ObjectKinds.swift and
  * MarkProcedures.swift). Compiled only into libswiftgc.so.
  */
 #ifdef SWIFTGC_BOEHM_EXPORTS

@@ -258,7 +258,7 @@ static inline int swiftgc_process_id(void) { return (int)getpid(); }
 /* ---- Object kinds and mark procedures (bdwgc's gc_mark.h) ----------------
  * A mark stack entry in bdwgc's format, and a mark procedure, exactly as
  * include/boehm/gc/gc_mark.h declares them (struct GC_ms_entry, GC_mark_proc).
- * Marking (Collector/MarkProcedures.swift) calls procedures through this type. */
+ * Marking (Collector/Marking/MarkProcedures.swift) calls procedures through this type. */
 typedef struct swiftgc_mark_stack_entry {
     uintptr_t start;
     uintptr_t descriptor;
