@@ -5,13 +5,8 @@ import _CSwiftGC
 enum Allocation {
     /// Each object gets this many bytes beyond the request, so a pointer one
     /// past the requested end still points into the object. The preload
-    /// library has none: malloc promises nothing past the end, and a byte
-    /// more would push every power-of-two request up a class.
-    #if SWIFTGC_PRELOAD
-    static let paddingBytes: UInt = 0
-    #else
-    static let paddingBytes: UInt = 1
-    #endif
+    /// library has none (BuildFlavor).
+    static let paddingBytes: UInt = BuildFlavor.objectPaddingBytes
 
     /// Requests above this fail at once; nothing that large can be reserved.
     static let largestRequest: UInt = 1 << 46
