@@ -58,29 +58,26 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         marker.residency = PageResidency.open(buffer: pointee.pagemapBuffer)
         defer { marker.residency.close() }
         pointee.kinds.isMarking = true
-        markUncollectableObjects(&marker)
         openParallelMarking(&marker)
-        for index in 0..<pointee.roots.count {
-            let range = pointee.roots.ranges[index]
-            marker.scan(low: range.low.value, high: range.high.value)
-            marker.drain()
-        }
-        let region = pointee.region
-        var anonymousMappingsBelow: Address? = nil
+        var roots = RootEnumeration(state: self, collectingThread: current, stackLow: stackLow, stackHigh: stackHigh)
         #if SWIFTGC_PRELOAD
-        anonymousMappingsBelow = Address(stackLow)
+        roots.anonymousMappingsAreRoots = true
         #endif
-        var rootBytes: UInt = 0
-        let foundDataSegments = DataSegments.forEach(buffer: pointee.mapsBuffer,
-                                                     capacity: pointee.mapsBufferCapacity,
-                                                     anonymousMappingsBelow: anonymousMappingsBelow) { low, high in
-            rootBytes &+= Self.scanExcluding(region, pointee.threads, except: current, low: low, high: high, &marker)
+        let found = withUnsafeMutablePointer(to: &marker) { markerPointer in
+            roots.forEachRoot(context: UnsafeMutableRawPointer(markerPointer)) { low, high, source, context in
+                let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
+                if source == RootSource.uncollectableObject.rawValue {
+                    // Drained with the ranges that follow.
+                    marker.pointee.markCandidate(Address(low))
+                } else {
+                    marker.pointee.scan(low: low, high: high)
+                    marker.pointee.drain()
+                }
+            }
         }
-        pointee.statistics.rootBytes = rootBytes
-        marker.scan(low: stackLow, high: stackHigh)
         marker.drain()
-        markThreads(&marker, except: current)
-        markOtherRoots(&marker)
+        pointee.statistics.rootBytes = found.mappingBytes
+        let foundDataSegments = found.hasAllRoots
         #if SWIFTGC_PRELOAD
         if preloadMode == .leakCheck {
             // A leak report: classify, sweep nothing.
@@ -99,7 +96,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
 
         let pinnedBytes = pointee.heap.pinCachedSlots()
         let verifies = foundDataSegments && pointee.options.isEnabled(.verify)
-        if verifies { HeapVerifier(self).checkMarkingIsClosed(stackLow: stackLow, stackHigh: stackHigh, except: current) }
+        if verifies { HeapVerifier(self).checkMarkingIsClosed(roots) }
         guard foundDataSegments else {
             // Without the data segments some roots are unknown: sweeping now
             // could free live objects, so this collection frees nothing.
@@ -123,58 +120,5 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
                                             pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
         chargeFinalizationToNextCycle()
-    }
-
-    /// Every range `ThreadRegistry.forEachRootRange` lists.
-    private func markThreads(_ marker: inout Marker, except current: UnsafeMutablePointer<ThreadRecord>?) {
-        withUnsafeMutablePointer(to: &marker) { markerPointer in
-            pointee.threads.forEachRootRange(except: current, context: UnsafeMutableRawPointer(markerPointer)) {
-                low, high, context in
-                let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
-                marker.pointee.scan(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
-                marker.pointee.drain()
-            }
-        }
-    }
-
-    private func markUncollectableObjects(_ marker: inout Marker) {
-        pointee.heap.pageMap.forEachSpan { span in
-            guard span.pointee.state != .free, span.pointee.kind == .uncollectable else { return }
-            for index in 0..<span.pointee.objectCount where span.liveBits.isSet(index) {
-                marker.markRoot(span: span, index: index)
-            }
-            marker.drain()
-        }
-    }
-
-    /// Scans `[low, high)` but for the collector's region and the unused
-    /// parts of other threads' stacks (the preload scans whole anonymous
-    /// mappings, and thread stacks are such mappings: their dead frames
-    /// would cost a scan of megabytes and retain stale pointers). Returns
-    /// the bytes scanned.
-    private static func scanExcluding(_ region: Region, _ threads: ThreadRegistry,
-                                      except current: UnsafeMutablePointer<ThreadRecord>?,
-                                      low: Address, high: Address, _ marker: inout Marker) -> UInt {
-        var scannedBytes: UInt = 0
-        var cursor = low.value
-        while cursor < high.value {
-            var skipped = threads.unusedStackPart(overlapping: cursor, high.value, except: current)
-            if region.start.value < high.value && cursor < region.end.value
-                && (skipped == nil || region.start.value < skipped!.low) {
-                skipped = (region.start.value, region.end.value)
-            }
-            guard let (skipLow, skipHigh) = skipped else {
-                marker.scan(low: cursor, high: high.value)
-                scannedBytes &+= high.value &- cursor
-                break
-            }
-            if cursor < skipLow {
-                marker.scan(low: cursor, high: skipLow)
-                scannedBytes &+= skipLow &- cursor
-            }
-            cursor = max(cursor, skipHigh)
-        }
-        marker.drain()
-        return scannedBytes
     }
 }

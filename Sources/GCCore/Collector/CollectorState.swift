@@ -9,6 +9,9 @@ struct CollectorState {
     var region: Region
     var heap: Heap
     var roots: RootSet
+    /// The visitor of the root enumeration in progress while the program's
+    /// push-other-roots callback runs (RootEnumeration); nil otherwise.
+    var pushedRootVisitor: PushedRootVisitor? = nil
     var threads = ThreadRegistry()
     var markStack: MarkStack
     var statistics = Statistics()

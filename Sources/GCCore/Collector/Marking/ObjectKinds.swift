@@ -46,9 +46,6 @@ struct ObjectKinds {
     var isMarking = false
     /// GC_mark_and_push found the work stack full and flagged a span.
     var workOverflowed = false
-    /// The collection's marker while the push-other-roots callback runs
-    /// (OtherRoots.swift), so that GC_push_all can scan; nil otherwise.
-    var otherRootsMarker: UnsafeMutablePointer<Marker>? = nil
 
     /// Maps the tables on first use. The caller holds the heap lock.
     mutating func prepare(_ metadata: inout Metadata) -> Bool {
