@@ -1,21 +1,13 @@
 import _CSwiftGC
 
-/// One full stop-the-world collection, and the pacing that decides when to
+/// One full stop-the-world collection: the order of its phases
+/// (CollectionCycle.swift) and where the policy's hooks are called
+/// (CollectionPolicy.swift); and, for now, the pacing that decides when to
 /// run one.
-///
-///  1. Stop every other registered thread (StopTheWorld).
-///  2. Mark from the roots: uncollectable objects, gc_add_roots ranges, data
-///     segments from /proc/self/maps (minus our own region), then the
-///     current thread's registers and stack above the collector's frames,
-///     then every stopped thread's stack and saved registers.
-///  3. Pin the slots thread caches hold, sweep the bitmaps, free empty
-///     spans, rebuild the available lists.
-///  4. Restart the threads; return memory of long-free spans to the OS;
-///     update statistics.
 extension UnsafeMutablePointer where Pointee == CollectorState {
     /// Whether allocating `upcomingBytes` more should first collect.
     @inline(__always) func shouldCollect(beforeAllocating upcomingBytes: UInt) -> Bool {
-        guard pointee.disableCount == 0 && pointee.collectsAsHeapGrows else { return false }
+        guard pointee.disableCount == 0 && pointee.policy.collectsAsHeapGrows else { return false }
         let allocated = pointee.heap.bytesAllocatedSinceCollection + upcomingBytes
         return allocated >= collectionBudget
     }
@@ -38,87 +30,32 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// collector that scanned itself would retain the object at the arena
     /// start on every cycle.
     func collect() {
-        #if SWIFTGC_PRELOAD
-        if MallocFamily.replacesCollection(self) { return }
-        #endif
+        if pointee.policy.replacesCollection(UnsafeMutableRawPointer(self)) { return }
         let pageMap = pointee.heap.pageMap
         guard swiftgc_boehm_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else { return }
         Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
-            state.collect(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
+            state.runCycle(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
         }
     }
 
-    private func collect(stackLow: UInt, stackHigh: UInt) {
-        let startTime = OS.monotonicNanoseconds()
-        let current = ThreadLifecycle.registerCurrentThread(self)
-        let epoch = pointee.threads.stopOtherThreads(except: current)
-
-        var marker = Marker(pageMap: pointee.heap.pageMap, stack: pointee.markStack)
-        marker.residency = PageResidency.open(buffer: pointee.pagemapBuffer)
-        defer { marker.residency.close() }
-        pointee.kinds.isMarking = true
-        openParallelMarking(&marker)
-        var roots = RootEnumeration(state: self, collectingThread: current, stackLow: stackLow, stackHigh: stackHigh)
-        #if SWIFTGC_PRELOAD
-        roots.anonymousMappingsAreRoots = true
-        #endif
-        let found = withUnsafeMutablePointer(to: &marker) { markerPointer in
-            roots.forEachRoot(context: UnsafeMutableRawPointer(markerPointer)) { low, high, source, context in
-                let marker = context.unsafelyUnwrapped.assumingMemoryBound(to: Marker.self)
-                if source == RootSource.uncollectableObject.rawValue {
-                    // Drained with the ranges that follow.
-                    marker.pointee.markCandidate(Address(low))
-                } else {
-                    marker.pointee.scan(low: low, high: high)
-                    marker.pointee.drain()
-                }
-            }
-        }
-        marker.drain()
-        pointee.statistics.rootBytes = found.mappingBytes
-        let foundDataSegments = found.hasAllRoots
-        #if SWIFTGC_PRELOAD
-        if preloadMode == .leakCheck {
-            // A leak report: classify, sweep nothing.
-            closeParallelMarking(&marker)
-            LeakCheck.classify(self, &marker, hasAllRoots: foundDataSegments)
-            pointee.kinds.isMarking = false
-            pointee.threads.restartOtherThreads(except: current, epoch: epoch)
-            return
-        }
-        #endif
-        if foundDataSegments { finalizeAndClearWeakLinks(&marker) }
-        closeParallelMarking(&marker)
-        pointee.kinds.isMarking = false
-        pointee.markStack = marker.stack
-        pointee.markStack.release()
-
-        let pinnedBytes = pointee.heap.pinCachedSlots()
-        let verifies = foundDataSegments && pointee.options.isEnabled(.verify)
-        if verifies { HeapVerifier(self).checkMarkingIsClosed(roots) }
-        guard foundDataSegments else {
-            // Without the data segments some roots are unknown: sweeping now
-            // could free live objects, so this collection frees nothing.
-            pointee.heap.clearMarks()
-            pointee.threads.restartOtherThreads(except: current, epoch: epoch)
-            pointee.heap.bytesAllocatedSinceCollection = 0
-            reportLine { $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing") }
-            return
-        }
-        #if SWIFTGC_PRELOAD
-        Quarantine.keepMarkedBlocks(self)
-        #endif
-        var swept = pointee.heap.sweep()
-        if verifies { HeapVerifier(self).checkHeap(sweptLiveBytes: swept.liveBytes) }
-        swept.liveBytes -= min(swept.liveBytes, pinnedBytes)
-        pointee.threads.restartOtherThreads(except: current, epoch: epoch)
-        pointee.heap.pages.ageAndDecommitFreeSpans()
-        pointee.heap.bytesAllocatedSinceCollection = 0
-
-        let pause = OS.monotonicNanoseconds() &- startTime
-        pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
-                                            pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
-        chargeFinalizationToNextCycle()
+    /// The phases, in order. Every one runs with the world stopped.
+    private func runCycle(stackLow: UInt, stackHigh: UInt) {
+        var cycle = CollectionCycle(self, stackLow: stackLow, stackHigh: stackHigh)
+        cycle.stopWorld()
+        cycle.markRoots()
+        cycle.markHeap()
+        let keepsMarks = withUnsafeMutablePointer(to: &cycle) { pointee.policy.afterMarking(UnsafeMutableRawPointer($0)) }
+        guard keepsMarks else { return cycle.endWithoutSweeping() }
+        cycle.finalizeAndClearWeakLinks()
+        cycle.finishMarking()
+        cycle.pinCachedSlots()
+        cycle.verifyMarking()
+        guard cycle.hasAllRoots else { return cycle.abandon() }
+        pointee.policy.beforeSweep(UnsafeMutableRawPointer(self))
+        cycle.sweep()
+        cycle.verifyHeap()
+        cycle.restartWorld()
+        cycle.account()
     }
 }

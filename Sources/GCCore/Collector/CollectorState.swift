@@ -19,10 +19,9 @@ struct CollectorState {
     var finalization = Finalization()
     /// gc_disable calls not yet matched by gc_enable.
     var disableCount = 0
-    /// Whether allocation starts a collection once the heap has grown by
-    /// the allocation budget. False in safe-free mode, where the quarantine
-    /// filling up starts them (and running out of memory, as in every mode).
-    var collectsAsHeapGrows = true
+    /// How the front end changes collections; set before the state is
+    /// published, read without the lock afterwards.
+    var policy = CollectionPolicy.collecting
     /// Scratch space for reading /proc/self/maps.
     var mapsBuffer: UnsafeMutablePointer<UInt8>
     var mapsBufferCapacity: Int
@@ -113,9 +112,9 @@ extension CollectorState {
         }
         _ = swiftgc_create_exit_key(unregisterExitingThread)
         _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
-        #if SWIFTGC_PRELOAD
-        MallocFamily.configure(state)
-        #endif
+        // The library's front end installs its policy (the preload modes),
+        // before any other thread can see the state.
+        swiftgc_configure_front_end(UnsafeMutableRawPointer(state))
         collectorState = state
         return state
     }

@@ -54,8 +54,10 @@ struct RootEnumeration {
     let collectingThread: UnsafeMutablePointer<ThreadRecord>?
     let stackLow: UInt
     let stackHigh: UInt
-    /// Whether anonymous mappings are roots (the preload's collecting modes).
+    /// Whether anonymous mappings are roots, and the one that never is
+    /// (`CollectionPolicy`).
     var anonymousMappingsAreRoots = false
+    var pointerFreeMapping: (start: UInt, end: UInt) = (0, 0)
 
     struct Result {
         /// False when /proc/self/maps could not be read: some roots are
@@ -75,7 +77,8 @@ struct RootEnumeration {
         }
         var mappingBytes: UInt = 0
         let hasAllRoots = DataSegments.forEach(buffer: state.pointee.mapsBuffer, capacity: state.pointee.mapsBufferCapacity,
-                                               anonymousMappingsBelow: anonymousMappingsAreRoots ? Address(stackLow) : nil) {
+                                               anonymousMappingsBelow: anonymousMappingsAreRoots ? Address(stackLow) : nil,
+                                               pointerFreeMapping: pointerFreeMapping) {
             low, high in
             mappingBytes &+= visitExcludingCollector(low: low.value, high: high.value, context, visit)
         }

@@ -63,9 +63,9 @@ enum ThreadLifecycle {
 
     static func threadWillExit() {
         guard let state = collectorState, swiftgc_thread_record() != nil else { return }
-        #if SWIFTGC_PRELOAD
-        if let cache = UnsafeMutablePointer<ThreadCache>.current { MallocModeFree.releaseRings(cache, state) }
-        #endif
+        if let cache = UnsafeMutablePointer<ThreadCache>.current {
+            state.pointee.policy.threadWillExit(UnsafeMutableRawPointer(state), UnsafeMutableRawPointer(cache))
+        }
         state.lock()
         if let cache = UnsafeMutablePointer<ThreadCache>.current {
             for index in 0..<ThreadCache.entryCount {

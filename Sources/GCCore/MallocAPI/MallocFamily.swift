@@ -17,27 +17,17 @@ nonisolated(unsafe) var mallocObjectKind: ObjectKind = .atomic
 /// libc functions the collector itself calls; they are served by the
 /// bootstrap arena.
 enum MallocFamily {
-    /// Reads the mode. Called once by CollectorState.initialize, before the
-    /// state is published.
+    /// Reads the mode and installs its collection policy. Called once by
+    /// the state's initialisation (through swiftgc_configure_front_end),
+    /// before the state is published.
     static func configure(_ state: UnsafeMutablePointer<CollectorState>) {
         let mode = PreloadMode(rawValue: UInt8(truncatingIfNeeded: state.pointee.options[.mode])) ?? .malloc
         preloadMode = mode
         mallocObjectKind = mode == .malloc ? .atomic : .normal
-        if !mode.collectsAutomatically { state.pointee.disableCount += 1 }
-        if mode == .safeFree {
-            state.pointee.collectsAsHeapGrows = false
-            clearsReusedSlots = false
-        }
+        PreloadCollectionPolicy.install(mode: mode, state)
+        if mode == .safeFree { clearsReusedSlots = false }
         if mode == .leakCheck { LeakCheck.start(state) }
         if mode == .malloc { RecentlyFreedBlocks.chooseKey(state) }
-    }
-
-    /// Called at the start of every collection; true when the mode replaces
-    /// it: malloc mode never collects (its blocks are not scanned, so a
-    /// collection would free live memory), and leak-check mode reclaims
-    /// nothing: its only collections are the marking of leak reports.
-    static func replacesCollection(_ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        preloadMode == .malloc || (preloadMode == .leakCheck && !LeakCheck.isReportRequested)
     }
 
     // MARK: Allocation

@@ -130,9 +130,8 @@ enum Quarantine {
     /// Small blocks that stay are cleared, so a dangling pointer reads zeros
     /// from now on and, at the next collection, they retain nothing (this
     /// one has scanned them already). Recounts the quarantined bytes. The
-    /// world is stopped.
+    /// policy's `beforeSweep` hook in safe-free mode; the world is stopped.
     static func keepMarkedBlocks(_ state: UnsafeMutablePointer<CollectorState>) {
-        guard preloadMode == .safeFree else { return }
         var bytes: UInt64 = 0
         state.pointee.heap.pageMap.forEachSpan { span in
             guard span.pointee.state != .free else { return }
