@@ -2,26 +2,8 @@ import _CSwiftGC
 
 /// One full stop-the-world collection: the order of its phases
 /// (CollectionCycle.swift) and where the policy's hooks are called
-/// (CollectionPolicy.swift); and, for now, the pacing that decides when to
-/// run one.
+/// (CollectionPolicy.swift). When to collect is decided in Pacing.swift.
 extension UnsafeMutablePointer where Pointee == CollectorState {
-    /// Whether allocating `upcomingBytes` more should first collect.
-    @inline(__always) func shouldCollect(beforeAllocating upcomingBytes: UInt) -> Bool {
-        guard pointee.disableCount == 0 && pointee.policy.collectsAsHeapGrows else { return false }
-        let allocated = pointee.heap.bytesAllocatedSinceCollection + upcomingBytes
-        return allocated >= collectionBudget
-    }
-
-    /// Bytes that may be allocated between collections: the live heap times
-    /// SWIFTGC_HEAP_GROWTH percent, and at least SWIFTGC_INITIAL_HEAP.
-    var collectionBudget: UInt {
-        let growth = UInt(pointee.options[.heapGrowth])
-        var proportional = pointee.statistics.bytesInUse / 100 * growth
-        let divisor = UInt(swiftgc_boehm_free_space_divisor()) // bdwgc's GC_free_space_divisor, if set
-        if divisor > 0 { proportional = pointee.statistics.bytesInUse / divisor }
-        return max(UInt(pointee.options[.initialHeap]), proportional)
-    }
-
     /// Collects. The caller holds the heap lock.
     ///
     /// Registers and the stack bound are captured first, and the collection

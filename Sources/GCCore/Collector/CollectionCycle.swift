@@ -140,6 +140,7 @@ struct CollectionCycle {
         state.pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
                                                   pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
         state.chargeFinalizationToNextCycle()
+        state.pointee.finalization.shrinkSparseTables()
     }
 
     // MARK: Ends that free nothing
