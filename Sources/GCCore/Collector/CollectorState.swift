@@ -110,7 +110,7 @@ extension CollectorState {
         if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {
             reportLine { $0.append("cannot install the suspend and restart signal handlers; check SWIFTGC_SUSPEND_SIGNAL and SWIFTGC_RESTART_SIGNAL") }
         }
-        _ = swiftgc_create_exit_key(unregisterExitingThread)
+        _ = swiftgc_create_exit_key(exitingThreadKeyDestructor)
         _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
         // The library's front end installs its policy (the preload modes),
         // before any other thread can see the state.
@@ -121,8 +121,8 @@ extension CollectorState {
 }
 
 /// Key destructor for threads registered automatically or by hand.
-private func unregisterExitingThread(_ record: UnsafeMutableRawPointer?) {
-    ThreadLifecycle.threadWillExit()
+private func exitingThreadKeyDestructor(_ record: UnsafeMutableRawPointer?) {
+    collectorState?.unregisterExitingThread()
 }
 
 private func lockBeforeFork() { collectorState?.lock() }
@@ -150,4 +150,25 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
     func lock() { lockPointer.lock() }
     func unlock() { lockPointer.unlock() }
+}
+
+extension UnsafeMutablePointer where Pointee == CollectorState {
+    /// The calling thread is exiting, or asked to be unregistered: the
+    /// policy's `threadWillExit` hook runs, then the thread's cache gives
+    /// back the slots it reserved (keeping explicitly freed ones findable)
+    /// and the thread leaves the registry. Called without the lock.
+    func unregisterExitingThread() {
+        guard swiftgc_thread_record() != nil else { return }
+        if let cache = UnsafeMutablePointer<ThreadCache>.current {
+            pointee.policy.threadWillExit(UnsafeMutableRawPointer(self), UnsafeMutableRawPointer(cache))
+        }
+        lock()
+        if let cache = UnsafeMutablePointer<ThreadCache>.current {
+            for index in 0..<ThreadCache.entryCount {
+                pointee.heap.flushKeepingFreeSlots(cache.pointee.entriesStorage + index)
+            }
+        }
+        pointee.threads.unregisterCurrentThread()
+        unlock()
+    }
 }

@@ -46,11 +46,11 @@ struct RecentlyFreedBlocks {
     /// The thread's count of bytes held in all its rings.
     let heldBytes: UnsafeMutablePointer<UInt>
 
-    /// Picks the key for this process: from the collector state's address,
-    /// which address-space randomisation varies, mixed so it is unlikely to
-    /// be a value programs store. Never 0.
-    static func chooseKey(_ state: UnsafeMutablePointer<CollectorState>) {
-        let mixed = (UInt(bitPattern: state) ^ 0x5DEE_CE66_D254_5F49) &* 0x9E37_79B9_7F4A_7C15
+    /// Picks the key for this process from `seed`, an address that
+    /// address-space randomisation varies (the collector state's), mixed so
+    /// it is unlikely to be a value programs store. Never 0.
+    static func chooseKey(seed: UInt) {
+        let mixed = (seed ^ 0x5DEE_CE66_D254_5F49) &* 0x9E37_79B9_7F4A_7C15
         recentlyFreedKey = (mixed ^ (mixed &>> 29)) | 1
     }
 

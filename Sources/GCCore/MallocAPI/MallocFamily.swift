@@ -27,7 +27,7 @@ enum MallocFamily {
         PreloadCollectionPolicy.install(mode: mode, state)
         if mode == .safeFree { clearsReusedSlots = false }
         if mode == .leakCheck { LeakCheck.start(state) }
-        if mode == .malloc { RecentlyFreedBlocks.chooseKey(state) }
+        if mode == .malloc { RecentlyFreedBlocks.chooseKey(seed: UInt(bitPattern: state)) }
     }
 
     // MARK: Allocation
