@@ -1,8 +1,9 @@
 import _CSwiftGC
 
 /// Everything the collector knows, in one struct mapped at start-up in the
-/// region's metadata. The only global is the pointer to it, which points
-/// into metadata, so scanning our own data segment can retain nothing.
+/// region's metadata: the state root. The pointer to it is a global
+/// (CollectorGlobals.swift) that points into metadata, so scanning our own
+/// data segment can retain nothing.
 struct CollectorState {
     var lock = HeapLock()
     var options: Options
@@ -36,11 +37,6 @@ struct CollectorState {
     /// bdwgc object kinds and mark procedures (GC_new_kind, GC_new_proc).
     var kinds = ObjectKinds()
 }
-
-nonisolated(unsafe) var collectorState: UnsafeMutablePointer<CollectorState>? = nil
-/// Set under the initialisation lock once the failure to reserve the heap
-/// has been reported.
-nonisolated(unsafe) private var hasReportedReservationFailure = false
 
 extension CollectorState {
     static let mapsBufferCapacity = 64 * 1024

@@ -1,10 +1,5 @@
 import _CSwiftGC
 
-/// The value malloc mode's free writes into the second word of a block it
-/// keeps in a ring, so that a second free of it is noticed; set once at
-/// initialisation (see RecentlyFreedBlocks.chooseKey), 0 in other modes.
-nonisolated(unsafe) var recentlyFreedKey: UInt = 0
-
 /// Per thread and size class, the blocks that thread freed last and has not
 /// handed out again (malloc mode only): the next malloc of the class takes
 /// the newest, whose cache lines the program has just touched. Reusing

@@ -35,10 +35,10 @@ struct LeakCheckState {
     var isIncomplete = false
     /// stderr as it was at start-up, for when the program has closed fd 2.
     var savedStandardError: Int32 = -1
+    /// Where the report being printed goes: stderr, or the saved copy once
+    /// the program has closed fd 2. Set by `LeakReport.print`.
+    var reportDescriptor: Int32 = 2
 }
-
-/// Set once by `LeakCheck.start`; nil outside leak-check mode.
-nonisolated(unsafe) var leakCheckState: UnsafeMutablePointer<LeakCheckState>? = nil
 
 /// SWIFTGC_MODE=leak-check: every allocation records its stack; a report
 /// (at exit, or at gc_collect) marks from the roots as a collection does,

@@ -1,11 +1,5 @@
 import _CSwiftGC
 
-/// The mode SWIFTGC_MODE selected, set once at initialisation.
-nonisolated(unsafe) var preloadMode: PreloadMode = .malloc
-/// The kind of every block malloc hands out: atomic in malloc mode, where
-/// nothing is scanned or collected, normal (scanned) in the other modes.
-nonisolated(unsafe) var mallocObjectKind: ObjectKind = .atomic
-
 /// The semantics of the C malloc family (malloc, free, calloc, realloc,
 /// memalign and friends) on top of the collector's heap, for the preload
 /// library. The exports in Exports/MallocExports.swift only forward here.
@@ -25,7 +19,7 @@ enum MallocFamily {
         preloadMode = mode
         mallocObjectKind = mode == .malloc ? .atomic : .normal
         PreloadCollectionPolicy.install(mode: mode, state)
-        if mode == .safeFree { clearsReusedSlots = false }
+        if mode == .safeFree { state.pointee.heap.clearsReusedSlots = false }
         if mode == .leakCheck { LeakCheck.start(state) }
         if mode == .malloc { RecentlyFreedBlocks.chooseKey(seed: UInt(bitPattern: state)) }
     }
@@ -74,8 +68,8 @@ enum MallocFamily {
         }
         guard let object = allocate(bytes) else { return nil }
         // Scanned kinds are zeroed on allocation unless safe-free turned it
-        // off; bootstrap blocks are fresh.
-        if mallocObjectKind == .atomic || !clearsReusedSlots { memset(object, 0, Int(bytes)) }
+        // off (Heap.clearsReusedSlots); bootstrap blocks are fresh.
+        if mallocObjectKind == .atomic || preloadMode == .safeFree { memset(object, 0, Int(bytes)) }
         return object
     }
 

@@ -17,19 +17,13 @@ import _CSwiftGC
 /// shared count in batches. Anything that does not look like a
 /// block start takes the heap lock and the ordinary checks, which report it.
 enum Quarantine {
-    /// Bytes of quarantined blocks, updated atomically.
-    nonisolated(unsafe) static var quarantinedBytes: UInt64 = 0
-    /// Bytes the last collection left quarantined (still pointed to).
-    nonisolated(unsafe) static var bytesKeptByLastCollection: UInt64 = 0
-    /// quarantinedBytes at which free asks whether to collect: what the
-    /// last collection left quarantined plus a budget (Pacing).
-    nonisolated(unsafe) static var limit: UInt64 = 4 << 20
+    // Its counters, which free reads without the lock, are in
+    // MallocGlobals.swift.
+
     /// Blocks this big go back to the OS when freed, as glibc unmaps them:
     /// one madvise is cheap next to their size, and holding them until the
     /// next collection would raise peak memory (gcc: 161 to 217 MiB).
     static let decommitAtFreeBytes: UInt = 128 << 10
-    /// Collections done, which dates each thread's tally.
-    nonisolated(unsafe) static var collectionCount: UInt64 = 0
     /// A thread adds its tally to `quarantinedBytes` once it reaches this;
     /// the count lags by at most this much per thread.
     static let tallyBytes: UInt64 = 128 << 10
