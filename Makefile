@@ -284,7 +284,7 @@ FUZZ_CC ?= clang
 FUZZ := $(BUILD)/fuzz
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_TARGETS := maps options api
-FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Support/Address.swift Support/Message.swift \
+FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Support/Address.swift Support/Message.swift Support/BuildFlavor.swift \
   Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift OS/OS.swift \
   Roots/MapsParser.swift Roots/LineReader.swift Roots/DataSegments.swift Roots/AnonymousMappings.swift) \
   Tests/Fuzz/FuzzCheck.swift

@@ -4,11 +4,11 @@
  *
  * Link with -lswiftgc (pkg-config: swiftgc). Memory from gc_malloc and its
  * relatives is reclaimed automatically once no pointer to it can be found in
- * the roots: the calling thread's stack and registers, the writable data
- * segments (.data and .bss) of the executable and of every loaded shared
- * library, ranges registered with gc_add_roots, and, transitively, other
- * reachable objects allocated by gc_malloc, gc_calloc, gc_realloc or
- * gc_malloc_uncollectable.
+ * the roots: the stacks, registers and thread-local storage of every
+ * registered thread, the writable data segments (.data and .bss) of the
+ * executable and of every loaded shared library, ranges registered with
+ * gc_add_roots, and, transitively, other reachable objects allocated by
+ * gc_malloc, gc_calloc, gc_realloc or gc_malloc_uncollectable.
  *
  * Not scanned: memory from the system malloc, mmap or any other allocator,
  * unless it is registered with gc_add_roots; objects from gc_malloc_atomic.
@@ -18,9 +18,12 @@
  * size, so p + size never points into the next object). Pointers hidden by
  * arithmetic or XOR do not.
  *
- * Threads: not supported yet. A collection scans only the stack of the
- * thread that runs it; do not hold collected objects only in other threads.
- * Allocation itself is thread-safe.
+ * Threads: a collection stops every registered thread and scans its stack,
+ * registers and thread-local storage. Threads created with pthread_create
+ * are registered before their start routine runs (its argument is a root
+ * until then, and a joinable thread's result stays one until it is
+ * joined); any other thread is registered at its first allocation, or with
+ * gc_register_thread. Allocation is thread-safe.
  *
  * Errors: impossible requests return NULL and set errno to ENOMEM. Misuse
  * (freeing a pointer the collector never returned, an interior pointer, or

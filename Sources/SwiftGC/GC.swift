@@ -4,16 +4,21 @@ import _CSwiftGC
 /// SwiftGC's Swift interface: memory that is reclaimed automatically once no
 /// pointer to it remains.
 ///
-/// The collector is conservative. It finds pointers in the calling thread's
-/// stack and registers, in the data segments of loaded code, in ranges
-/// registered with ``addRoots(from:to:)`` and in other collected objects.
+/// The collector is conservative. It finds pointers in the stacks,
+/// registers and thread-local storage of every registered thread, in the
+/// data segments of loaded code, in ranges registered with
+/// ``addRoots(from:to:)`` and in other collected objects.
 /// It does not see memory from Swift's own allocator: a collected pointer
 /// kept only in a Swift `Array`, a class instance or a closure context can
 /// be reclaimed. Keep collected pointers in locals, globals, or other
 /// collected memory.
 ///
-/// This version scans only the stack of the thread that collects; share
-/// collected memory between threads only through roots or collected objects.
+/// A collection stops and scans every registered thread. In this package a
+/// thread registers at its first allocation; call
+/// ``registerCurrentThread()`` first on a thread that receives collected
+/// pointers before it allocates (the C library also registers threads as
+/// pthread_create starts them; a Swift program's runtime creates threads of
+/// its own, so the package does not interpose it).
 public enum GC {
     /// Allocates `byteCount` bytes of collected, zero-filled memory that is
     /// scanned for pointers, aligned to 16 bytes. Corresponds to `gc_malloc`.

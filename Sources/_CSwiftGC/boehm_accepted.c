@@ -66,7 +66,7 @@ static int pages_executable;
 static int manual_vdb_allowed = 1;
 
 /* SwiftGC counts registrations toward its pacing in its own way
- * (Finalization+Pacing.swift). */
+ * (Collector/Pacing.swift). */
 BOEHM_EXPORT void GC_set_allocd_bytes_per_finalizer(GC_word value) { allocd_bytes_per_finalizer = value; }
 BOEHM_EXPORT GC_word GC_get_allocd_bytes_per_finalizer(void) { return allocd_bytes_per_finalizer; }
 /* Collections are never abandoned part way. */

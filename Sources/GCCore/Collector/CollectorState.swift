@@ -1,14 +1,18 @@
 import _CSwiftGC
 
 /// Everything the collector knows, in one struct mapped at start-up in the
-/// region's metadata. The only global is the pointer to it, which points
-/// into metadata, so scanning our own data segment can retain nothing.
+/// region's metadata: the state root. The pointer to it is a global
+/// (CollectorGlobals.swift) that points into metadata, so scanning our own
+/// data segment can retain nothing.
 struct CollectorState {
     var lock = HeapLock()
     var options: Options
     var region: Region
     var heap: Heap
     var roots: RootSet
+    /// The visitor of the root enumeration in progress while the program's
+    /// push-other-roots callback runs (RootEnumeration); nil otherwise.
+    var pushedRootVisitor: PushedRootVisitor? = nil
     var threads = ThreadRegistry()
     var markStack: MarkStack
     var statistics = Statistics()
@@ -16,10 +20,9 @@ struct CollectorState {
     var finalization = Finalization()
     /// gc_disable calls not yet matched by gc_enable.
     var disableCount = 0
-    /// Whether allocation starts a collection once the heap has grown by
-    /// the allocation budget. False in safe-free mode, where the quarantine
-    /// filling up starts them (and running out of memory, as in every mode).
-    var collectsAsHeapGrows = true
+    /// How the front end changes collections; set before the state is
+    /// published, read without the lock afterwards.
+    var policy = CollectionPolicy.collecting
     /// Scratch space for reading /proc/self/maps.
     var mapsBuffer: UnsafeMutablePointer<UInt8>
     var mapsBufferCapacity: Int
@@ -34,11 +37,6 @@ struct CollectorState {
     /// bdwgc object kinds and mark procedures (GC_new_kind, GC_new_proc).
     var kinds = ObjectKinds()
 }
-
-nonisolated(unsafe) var collectorState: UnsafeMutablePointer<CollectorState>? = nil
-/// Set under the initialisation lock once the failure to reserve the heap
-/// has been reported.
-nonisolated(unsafe) private var hasReportedReservationFailure = false
 
 extension CollectorState {
     static let mapsBufferCapacity = 64 * 1024
@@ -108,19 +106,19 @@ extension CollectorState {
         if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {
             reportLine { $0.append("cannot install the suspend and restart signal handlers; check SWIFTGC_SUSPEND_SIGNAL and SWIFTGC_RESTART_SIGNAL") }
         }
-        _ = swiftgc_create_exit_key(unregisterExitingThread)
+        _ = swiftgc_create_exit_key(exitingThreadKeyDestructor)
         _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
-        #if SWIFTGC_PRELOAD
-        MallocFamily.configure(state)
-        #endif
+        // The library's front end installs its policy (the preload modes),
+        // before any other thread can see the state.
+        swiftgc_configure_front_end(UnsafeMutableRawPointer(state))
         collectorState = state
         return state
     }
 }
 
 /// Key destructor for threads registered automatically or by hand.
-private func unregisterExitingThread(_ record: UnsafeMutableRawPointer?) {
-    ThreadLifecycle.threadWillExit()
+private func exitingThreadKeyDestructor(_ record: UnsafeMutableRawPointer?) {
+    collectorState?.unregisterExitingThread()
 }
 
 private func lockBeforeFork() { collectorState?.lock() }
@@ -148,4 +146,25 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
     func lock() { lockPointer.lock() }
     func unlock() { lockPointer.unlock() }
+}
+
+extension UnsafeMutablePointer where Pointee == CollectorState {
+    /// The calling thread is exiting, or asked to be unregistered: the
+    /// policy's `threadWillExit` hook runs, then the thread's cache gives
+    /// back the slots it reserved (keeping explicitly freed ones findable)
+    /// and the thread leaves the registry. Called without the lock.
+    func unregisterExitingThread() {
+        guard swiftgc_thread_record() != nil else { return }
+        if let cache = UnsafeMutablePointer<ThreadCache>.current {
+            pointee.policy.threadWillExit(UnsafeMutableRawPointer(self), UnsafeMutableRawPointer(cache))
+        }
+        lock()
+        if let cache = UnsafeMutablePointer<ThreadCache>.current {
+            for index in 0..<ThreadCache.entryCount {
+                pointee.heap.flushKeepingFreeSlots(cache.pointee.entriesStorage + index)
+            }
+        }
+        pointee.threads.unregisterCurrentThread()
+        unlock()
+    }
 }

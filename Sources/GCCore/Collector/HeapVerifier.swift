@@ -9,8 +9,10 @@ import _CSwiftGC
 /// Two checks, at two points of a collection:
 ///
 /// - `checkMarkingIsClosed`, after marking and pinning, before the sweep.
-///   Every word of a root, and every word of a marked, handed-out, scanned
-///   object, that points into a live object must point into a marked one.
+///   Every uncollectable object is marked; every word of a root (the
+///   roots `RootEnumeration` lists, which marking used), and every word of
+///   a marked, handed-out, scanned object, that points into a live object
+///   must point into a marked one.
 ///   This is the precise re-trace: it is exactly the condition under which
 ///   the sweep frees no object a live object can reach. (After the sweep
 ///   it could not be checked: a word pointing into a free slot may be a
@@ -34,35 +36,14 @@ struct HeapVerifier {
 
     // MARK: Marking
 
-    /// See the type's documentation. `stackLow..<stackHigh` is the range of
-    /// the collecting thread's stack that marking scanned.
-    func checkMarkingIsClosed(stackLow: UInt, stackHigh: UInt, except current: UnsafeMutablePointer<ThreadRecord>?) {
-        let roots = state.pointee.roots
-        for index in 0..<roots.count {
-            requireMarkedTargets(low: roots.ranges[index].low.value, high: roots.ranges[index].high.value,
-                                 source: .null, "a gc_add_roots range points to a live object that is not marked")
-        }
-        let region = state.pointee.region
-        _ = DataSegments.forEach(buffer: state.pointee.mapsBuffer, capacity: state.pointee.mapsBufferCapacity) { low, high in
-            if low < region.start {
-                requireMarkedTargets(low: low.value, high: min(high, region.start).value, source: .null,
-                                     "a data segment points to a live object that is not marked")
-            }
-            if region.end < high {
-                requireMarkedTargets(low: max(low, region.end).value, high: high.value, source: .null,
-                                     "a data segment points to a live object that is not marked")
-            }
-        }
-        requireMarkedTargets(low: stackLow, high: stackHigh, source: .null,
-                             "the collecting thread's stack points to a live object that is not marked")
+    /// See the type's documentation. `roots` is the enumeration marking
+    /// used: the same roots, in the same order.
+    func checkMarkingIsClosed(_ roots: RootEnumeration) {
         var verifier = self
         withUnsafeMutablePointer(to: &verifier) { verifierPointer in
-            state.pointee.threads.forEachRootRange(except: current, context: UnsafeMutableRawPointer(verifierPointer)) {
-                low, high, context in
+            _ = roots.forEachRoot(context: UnsafeMutableRawPointer(verifierPointer)) { low, high, source, context in
                 let verifier = context.unsafelyUnwrapped.assumingMemoryBound(to: HeapVerifier.self)
-                verifier.pointee.requireMarkedTargets(
-                    low: UInt(bitPattern: low), high: UInt(bitPattern: high), source: .null,
-                    "a thread's stack, thread-local storage or start/result word points to a live object that is not marked")
+                verifier.pointee.requireMarked(root: low, high, source: RootSource(rawValue: source) ?? .thread)
             }
         }
         var residency = PageResidency.open(buffer: state.pointee.pagemapBuffer)
@@ -70,9 +51,6 @@ struct HeapVerifier {
             guard span.pointee.state != .free else { return }
             for index in 0..<span.pointee.objectCount where span.liveBits.isSet(index) {
                 let start = span.objectStart(index)
-                if span.pointee.kind == .uncollectable && !span.markBits.isSet(index) && span.isAllocated(index) {
-                    fail("an uncollectable object is not marked", span: span, object: start)
-                }
                 // Typed and described objects are scanned only at their descriptor's words, so
                 // the other words may look like pointers to unmarked objects;
                 // they are left out of this check.
@@ -83,6 +61,35 @@ struct HeapVerifier {
             }
         }
         residency.close()
+    }
+
+    /// Fails if root `[low, high)` reaches an unmarked live object: an
+    /// uncollectable object that is not marked itself, or a range with a
+    /// word pointing into an unmarked live object.
+    private func requireMarked(root low: UInt, _ high: UInt, source: RootSource) {
+        switch source {
+        case .uncollectableObject:
+            guard let span = pageMap.span(containing: Address(low)) else { return }
+            let index = span.objectIndex(containing: Address(low))
+            if !span.markBits.isSet(index) && span.isAllocated(index) {
+                fail("an uncollectable object is not marked", span: span, object: Address(low))
+            }
+        case .addedRange:
+            requireMarkedTargets(low: low, high: high, source: .null,
+                                 "a gc_add_roots range points to a live object that is not marked")
+        case .mapping:
+            requireMarkedTargets(low: low, high: high, source: .null,
+                                 "a data segment or mapping scanned as a root points to a live object that is not marked")
+        case .collectingThread:
+            requireMarkedTargets(low: low, high: high, source: .null,
+                                 "the collecting thread's stack points to a live object that is not marked")
+        case .thread:
+            requireMarkedTargets(low: low, high: high, source: .null,
+                                 "a thread's stack, thread-local storage or start/result word points to a live object that is not marked")
+        case .pushedByProgram:
+            requireMarkedTargets(low: low, high: high, source: .null,
+                                 "a range pushed by the push-other-roots callback points to a live object that is not marked")
+        }
     }
 
     /// `requireMarkedTargets` for a marked object, reading big ones only

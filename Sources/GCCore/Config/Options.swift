@@ -49,7 +49,7 @@ enum Option: Int {
             return OptionDescriptor(name: "SWIFTGC_SUSPEND_SIGNAL", kind: .signal, defaultValue: 30,
                 documentation: "Signal that stops threads for a collection (default SIGPWR, as bdwgc).")
         case .restartSignal:
-            return OptionDescriptor(name: "SWIFTGC_RESTART_SIGNAL", kind: .signal, defaultValue: defaultRestartSignal,
+            return OptionDescriptor(name: "SWIFTGC_RESTART_SIGNAL", kind: .signal, defaultValue: BuildFlavor.defaultRestartSignal,
                 documentation: "Signal that restarts stopped threads (default SIGXCPU, as bdwgc; 63 in the preload library).")
         case .mode:
             return OptionDescriptor(name: "SWIFTGC_MODE", kind: .mode, defaultValue: 0,
@@ -72,15 +72,6 @@ enum Option: Int {
         }
     }
 }
-
-/// SIGXCPU, as bdwgc. The preload library runs programs that were not
-/// written for a collector, and some handle SIGXCPU themselves (xz exits on
-/// it), so it takes a real-time signal programs rarely use.
-#if SWIFTGC_PRELOAD
-private let defaultRestartSignal: UInt64 = 63
-#else
-private let defaultRestartSignal: UInt64 = 24
-#endif
 
 /// How an option's value is written.
 enum OptionKind {

@@ -47,5 +47,5 @@ public func swiftgc_kinds_set_mark_bit(_ pointer: UnsafeRawPointer?, _ isMarked:
 
 @_cdecl("swiftgc_roots_push_range")
 public func swiftgc_roots_push_range(_ low: UnsafeRawPointer?, _ high: UnsafeRawPointer?) {
-    OtherRoots.push(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
+    RootEnumeration.pushRootRange(low: UInt(bitPattern: low), high: UInt(bitPattern: high))
 }

@@ -5,13 +5,8 @@ import _CSwiftGC
 enum Allocation {
     /// Each object gets this many bytes beyond the request, so a pointer one
     /// past the requested end still points into the object. The preload
-    /// library has none: malloc promises nothing past the end, and a byte
-    /// more would push every power-of-two request up a class.
-    #if SWIFTGC_PRELOAD
-    static let paddingBytes: UInt = 0
-    #else
-    static let paddingBytes: UInt = 1
-    #endif
+    /// library has none (BuildFlavor).
+    static let paddingBytes: UInt = BuildFlavor.objectPaddingBytes
 
     /// Requests above this fail at once; nothing that large can be reserved.
     static let largestRequest: UInt = 1 << 46
@@ -38,9 +33,9 @@ enum Allocation {
                 ?? ThreadLifecycle.registerCurrentThread(state)?.pointee.cache else { return outOfMemory() }
         let entry = cache.entry(kind: kind, sizeClass: sizeClass)
         if let object = entry.popSlot() { return object }
-        if state.stressCollectionIsDue() || state.shouldCollect(beforeAllocating: 0) { state.collect() }
+        if state.collectionIsDue(beforeAllocating: 0) { state.collect() }
         if !state.pointee.heap.refill(entry, kind: kind, sizeClass: sizeClass, heapLimit: state.pointee.heapLimit) {
-            guard state.pointee.disableCount == 0 else { return outOfMemory() }
+            guard state.collectsWhenOutOfMemory else { return outOfMemory() }
             state.collect()
             guard state.pointee.heap.refill(entry, kind: kind, sizeClass: sizeClass,
                                             heapLimit: state.pointee.heapLimit) else { return outOfMemory() }
@@ -55,11 +50,11 @@ enum Allocation {
         defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
-        if state.stressCollectionIsDue() || state.shouldCollect(beforeAllocating: bytes) { state.collect() }
+        if state.collectionIsDue(beforeAllocating: bytes) { state.collect() }
         if let object = state.pointee.heap.allocateLarge(bytes: bytes, kind: kind, heapLimit: state.pointee.heapLimit) {
             return object
         }
-        guard state.pointee.disableCount == 0 else { return outOfMemory() }
+        guard state.collectsWhenOutOfMemory else { return outOfMemory() }
         state.collect()
         return state.pointee.heap.allocateLarge(bytes: bytes, kind: kind, heapLimit: state.pointee.heapLimit)
             ?? outOfMemory()

@@ -3,10 +3,8 @@ import _CSwiftGC
 /// Collection control, roots and statistics behind the C API.
 enum Control {
     static func collect() {
-        #if SWIFTGC_PRELOAD
-        if preloadMode == .leakCheck { return LeakCheck.reportNewLeaks() }
-        #endif
         guard let state = CollectorState.shared() else { return }
+        if state.pointee.policy.replacesRequestedCollection(UnsafeMutableRawPointer(state)) { return }
         state.lock()
         state.collect()
         state.unlock()

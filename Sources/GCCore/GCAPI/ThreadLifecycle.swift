@@ -62,17 +62,6 @@ enum ThreadLifecycle {
     }
 
     static func threadWillExit() {
-        guard let state = collectorState, swiftgc_thread_record() != nil else { return }
-        #if SWIFTGC_PRELOAD
-        if let cache = UnsafeMutablePointer<ThreadCache>.current { MallocModeFree.releaseRings(cache, state) }
-        #endif
-        state.lock()
-        if let cache = UnsafeMutablePointer<ThreadCache>.current {
-            for index in 0..<ThreadCache.entryCount {
-                state.pointee.heap.flushKeepingFreeSlots(cache.pointee.entriesStorage + index)
-            }
-        }
-        state.pointee.threads.unregisterCurrentThread()
-        state.unlock()
+        collectorState?.unregisterExitingThread()
     }
 }

@@ -1,9 +1,5 @@
 import _CSwiftGC
 
-/// Bytes of small spans seen becoming empty since empty spans were last
-/// released; updated atomically, read by malloc mode (EmptySpanRelease).
-nonisolated(unsafe) var emptiedSpanBytes: UInt64 = 0
-
 /// The heap: spans of small objects by kind and size class, large objects,
 /// and the thread caches that allocate from them. It knows how to allocate,
 /// free and find objects; when to collect is decided above it.
@@ -25,6 +21,21 @@ struct Heap {
     /// Stress mode: caches claim one slot at a time, so that every
     /// allocation reaches the slow path, where stress collections are counted.
     var claimsOneSlotAtATime = false
+    /// Whether a small slot of a scanned kind is cleared when it is handed
+    /// out from a span that may hold old data, so that stale words cannot
+    /// retain anything. The preload's safe-free mode turns it off: there,
+    /// blocks never freed are never reclaimed, so stale words can only
+    /// delay the reuse of quarantined blocks, and malloc promises no zeros
+    /// (calloc clears its own). Clearing took 10-25% of a malloc/free
+    /// microbenchmark's time.
+    var clearsReusedSlots = true
+    /// malloc mode, where no collection reclaims memory: bytes of small
+    /// spans seen becoming empty since empty spans were last released
+    /// (EmptySpanRelease). Updated atomically, without the lock.
+    var emptiedSpanBytes: UInt64 = 0
+    /// malloc mode: bytes of large objects freed since free spans were last
+    /// returned to the OS (LargeRelease). Under the lock.
+    var largeBytesFreedSinceRelease: UInt = 0
 
     @inline(__always) var pageMap: PageMap { pages.pageMap }
 
@@ -46,7 +57,7 @@ struct Heap {
     /// allocation counters by the bytes claimed.
     mutating func refill(_ entry: UnsafeMutablePointer<CacheEntry>, kind: ObjectKind, sizeClass: Int,
                          heapLimit: UInt) -> Bool {
-        var claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime)
+        var claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime, clearsReusedSlots: clearsReusedSlots)
         if claimed == 0 {
             flushKeepingFreeSlots(entry)
             guard let span = takeSpan(kind: kind, sizeClass: sizeClass, heapLimit: heapLimit) else { return false }
@@ -54,7 +65,7 @@ struct Heap {
             entry.pointee.span = span
             entry.pointee.wordIndex = 0
             entry.pointee.objectSize = span.pointee.objectSize
-            claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime)
+            claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime, clearsReusedSlots: clearsReusedSlots)
         }
         let bytes = UInt(claimed) * entry.pointee.objectSize
         bytesAllocatedSinceCollection += bytes
@@ -105,7 +116,7 @@ struct Heap {
 
     /// Counts a small span that became empty towards the next release of
     /// empty spans (malloc mode; collections reclaim them otherwise).
-    func noteEmptied(_ span: UnsafeMutablePointer<Span>) {
+    mutating func noteEmptied(_ span: UnsafeMutablePointer<Span>) {
         _ = swiftgc_atomic_fetch_add_u64(&emptiedSpanBytes, UInt64(span.pointee.bytes))
     }
 

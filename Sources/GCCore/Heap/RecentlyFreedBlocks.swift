@@ -1,10 +1,5 @@
 import _CSwiftGC
 
-/// The value malloc mode's free writes into the second word of a block it
-/// keeps in a ring, so that a second free of it is noticed; set once at
-/// initialisation (see RecentlyFreedBlocks.chooseKey), 0 in other modes.
-nonisolated(unsafe) var recentlyFreedKey: UInt = 0
-
 /// Per thread and size class, the blocks that thread freed last and has not
 /// handed out again (malloc mode only): the next malloc of the class takes
 /// the newest, whose cache lines the program has just touched. Reusing
@@ -46,11 +41,11 @@ struct RecentlyFreedBlocks {
     /// The thread's count of bytes held in all its rings.
     let heldBytes: UnsafeMutablePointer<UInt>
 
-    /// Picks the key for this process: from the collector state's address,
-    /// which address-space randomisation varies, mixed so it is unlikely to
-    /// be a value programs store. Never 0.
-    static func chooseKey(_ state: UnsafeMutablePointer<CollectorState>) {
-        let mixed = (UInt(bitPattern: state) ^ 0x5DEE_CE66_D254_5F49) &* 0x9E37_79B9_7F4A_7C15
+    /// Picks the key for this process from `seed`, an address that
+    /// address-space randomisation varies (the collector state's), mixed so
+    /// it is unlikely to be a value programs store. Never 0.
+    static func chooseKey(seed: UInt) {
+        let mixed = (seed ^ 0x5DEE_CE66_D254_5F49) &* 0x9E37_79B9_7F4A_7C15
         recentlyFreedKey = (mixed ^ (mixed &>> 29)) | 1
     }
 

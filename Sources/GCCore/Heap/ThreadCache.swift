@@ -18,14 +18,6 @@ struct CacheEntry {
     var needsZeroing = false
 }
 
-/// Whether a small slot of a scanned kind is cleared when it is handed out
-/// from a span that may hold old data, so that stale words cannot retain
-/// anything. The preload's safe-free mode turns it off: there, blocks never
-/// freed are never reclaimed, so stale words can only delay the reuse of
-/// quarantined blocks, and malloc promises no zeros (calloc clears its own).
-/// Clearing took 10-25% of a malloc/free microbenchmark's time.
-nonisolated(unsafe) var clearsReusedSlots = true
-
 /// A thread's allocation cache: one entry per kind and size class, in
 /// metadata memory, found through one initial-exec TLS pointer.
 ///
@@ -85,8 +77,9 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
     /// their live bits. Returns the number of slots claimed, 0 when the span
     /// has none left. The caller holds the heap lock. With `oneSlotOnly`
     /// (stress mode) it claims just the lowest free slot, so the next
-    /// allocation of this class takes the slow path again.
-    func claimNextWord(oneSlotOnly: Bool = false) -> Int {
+    /// allocation of this class takes the slow path again. Without
+    /// `clearsReusedSlots` (safe-free mode) slots are handed out as they are.
+    func claimNextWord(oneSlotOnly: Bool = false, clearsReusedSlots: Bool = true) -> Int {
         guard let span = pointee.span else { return 0 }
         let liveBits = span.liveBits
         let wordCount = (span.pointee.objectCount + 63) / 64

@@ -4,7 +4,7 @@ import _CSwiftGC
 /// collection reclaims them, so that the resident set falls after a peak.
 ///
 /// Frees and cache flushes count the bytes of spans they see become empty
-/// (`emptiedSpanBytes`, lock-free). Once the count passes 1/16 of the
+/// (`Heap.emptiedSpanBytes`, lock-free). Once the count passes 1/16 of the
 /// committed heap (at least 1 MiB), the next caller takes the heap lock and
 /// releases the empty spans on the available lists that were already empty
 /// at the previous release (Heap.releaseEmptySpans): a program that empties
@@ -15,7 +15,7 @@ enum EmptySpanRelease {
     static let minimumThreshold: UInt64 = 1 << 20
 
     @inline(__always) static func isDue(_ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        let emptied = swiftgc_atomic_load_u64_relaxed(&emptiedSpanBytes)
+        let emptied = swiftgc_atomic_load_u64_relaxed(&state.pointee.heap.emptiedSpanBytes)
         if emptied < minimumThreshold { return false }
         return emptied >= UInt64(state.pointee.heap.pages.committedBytes / 16)
     }
@@ -30,7 +30,7 @@ enum EmptySpanRelease {
         state.lock()
         // Another thread may have released while this one waited.
         if isDue(state) {
-            _ = swiftgc_atomic_fetch_and_u64(&emptiedSpanBytes, 0)
+            _ = swiftgc_atomic_fetch_and_u64(&state.pointee.heap.emptiedSpanBytes, 0)
             let released = state.pointee.heap.releaseEmptySpans()
             if released > 0 { LargeRelease.noteFreed(bytes: released, state) }
         }

@@ -1,7 +1,3 @@
-/// Bytes of large objects freed in malloc mode since free spans were last
-/// returned to the OS.
-nonisolated(unsafe) var largeBytesFreedSinceRelease: UInt = 0
-
 /// Returns the memory of freed large objects to the OS in malloc mode, where
 /// no collection ages free spans. Releasing at every free would make each
 /// reuse of a large block page-fault; never releasing would keep a peak's
@@ -13,9 +9,9 @@ enum LargeRelease {
 
     /// Called under the heap lock after a large object was freed.
     static func noteFreed(bytes: UInt, _ state: UnsafeMutablePointer<CollectorState>) {
-        largeBytesFreedSinceRelease += bytes
+        state.pointee.heap.largeBytesFreedSinceRelease += bytes
         let threshold = max(minimumThreshold, state.pointee.heap.pages.committedBytes / 16)
-        guard largeBytesFreedSinceRelease >= threshold else { return }
+        guard state.pointee.heap.largeBytesFreedSinceRelease >= threshold else { return }
         // Spans freed since the previous pass stay committed until the next
         // one: a program that frees and reallocates big buffers in turn
         // (xz -T2) reuses them without page faults. And while free spans
@@ -24,6 +20,6 @@ enum LargeRelease {
         let pages = state.pointee.heap.pages
         let keepsAll = pages.committedFreeBytes() <= pages.committedBytes / 16
         state.pointee.heap.pages.decommitFreeSpans(minimumAge: keepsAll ? UInt32.max : 2, aging: true)
-        largeBytesFreedSinceRelease = 0
+        state.pointee.heap.largeBytesFreedSinceRelease = 0
     }
 }

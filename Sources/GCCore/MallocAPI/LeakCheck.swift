@@ -9,7 +9,7 @@ import _CSwiftGC
 /// 30 bits and the two flags below. The memory is reserved without swap and
 /// touched only where blocks are, so it costs a quarter of the heap in use.
 /// The guard pages keep the reservation a mapping of its own, which the
-/// root scan leaves out (`AnonymousMappings.pointerFreeMapping`): it holds no pointers.
+/// root scan leaves out (`CollectionPolicy.pointerFreeMapping`): it holds no pointers.
 struct LeakCheckState {
     /// Serialises reports. The first stored property, at offset 0.
     var reportLock = HeapLock()
@@ -35,10 +35,10 @@ struct LeakCheckState {
     var isIncomplete = false
     /// stderr as it was at start-up, for when the program has closed fd 2.
     var savedStandardError: Int32 = -1
+    /// Where the report being printed goes: stderr, or the saved copy once
+    /// the program has closed fd 2. Set by `LeakReport.print`.
+    var reportDescriptor: Int32 = 2
 }
-
-/// Set once by `LeakCheck.start`; nil outside leak-check mode.
-nonisolated(unsafe) var leakCheckState: UnsafeMutablePointer<LeakCheckState>? = nil
 
 /// SWIFTGC_MODE=leak-check: every allocation records its stack; a report
 /// (at exit, or at gc_collect) marks from the roots as a collection does,
@@ -79,7 +79,7 @@ enum LeakCheck {
         check.pointee.savedStandardError = swiftgc_duplicate_standard_error()
         leakCheckState = check
         // Its tables hold stack ids, never pointers: not a root.
-        AnonymousMappings.pointerFreeMapping = (reservation.value, reservation.value + totalBytes)
+        state.pointee.policy.pointerFreeMapping = (reservation.value, reservation.value + totalBytes)
         atexit { LeakCheck.reportAtExit() }
     }
 
@@ -132,12 +132,14 @@ enum LeakCheck {
     /// collection (which leak-check mode never does).
     static var isReportRequested: Bool { leakCheckState?.pointee.isReportRequested ?? false }
 
-    /// Called by the collection with the world stopped, the heap locked and
-    /// `marker` done marking from every root: tallies unreachable blocks
-    /// into the depot's records, then clears the marks. Nothing is swept.
-    static func classify(_ state: UnsafeMutablePointer<CollectorState>, _ marker: inout Marker,
-                         hasAllRoots: Bool) {
+    /// The policy's `afterMarking` hook, with the world stopped, the heap
+    /// locked and the cycle's marker done marking from every root: tallies
+    /// unreachable blocks into the depot's records. The cycle then clears
+    /// the marks; nothing is swept.
+    static func classify(_ cycle: UnsafeMutablePointer<CollectionCycle>) {
         guard let check = leakCheckState else { return }
+        let state = cycle.pointee.state
+        let hasAllRoots = cycle.pointee.hasAllRoots
         check.pointee.reachableObjects = 0
         check.pointee.reachableBytes = 0
         check.pointee.leakedObjects = 0
@@ -146,12 +148,9 @@ enum LeakCheck {
         check.pointee.isIncomplete = !hasAllRoots
         if hasAllRoots {
             flagUnreachableBlocks(state, check)
-            markFromLeakedBlocks(state, check, &marker)
+            markFromLeakedBlocks(state, check, &cycle.pointee.marker)
             tallyLeakedBlocks(state, check)
         }
-        state.pointee.markStack = marker.stack
-        state.pointee.markStack.release()
-        state.pointee.heap.clearMarks()
     }
 
     /// Calls `body(span, index, start, bytes)` for every allocated block.

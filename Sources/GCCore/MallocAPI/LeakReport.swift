@@ -16,13 +16,12 @@ import _CSwiftGC
 /// blocks' usable sizes (the request rounded up to its size class). No line
 /// starts with `swiftgc:`, which marks misuse.
 enum LeakReport {
-    /// Where the report goes: stderr, or the copy of it taken at start-up
-    /// once the program has closed fd 2. Set by `print`.
-    private nonisolated(unsafe) static var descriptor: Int32 = 2
+    /// Where the report goes (`LeakCheckState.reportDescriptor`).
+    private static var descriptor: Int32 { leakCheckState?.pointee.reportDescriptor ?? 2 }
 
     static func print(_ check: UnsafeMutablePointer<LeakCheckState>, isAtExit: Bool) {
         let saved = check.pointee.savedStandardError
-        descriptor = swiftgc_descriptor_is_open(2) == 0 && saved >= 0 ? saved : 2
+        check.pointee.reportDescriptor = swiftgc_descriptor_is_open(2) == 0 && saved >= 0 ? saved : 2
         if check.pointee.isIncomplete {
             reportLine { $0.append("leak-check: cannot read /proc/self/maps, so roots are unknown; no leak report") }
             return

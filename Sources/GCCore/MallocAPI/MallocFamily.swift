@@ -1,11 +1,5 @@
 import _CSwiftGC
 
-/// The mode SWIFTGC_MODE selected, set once at initialisation.
-nonisolated(unsafe) var preloadMode: PreloadMode = .malloc
-/// The kind of every block malloc hands out: atomic in malloc mode, where
-/// nothing is scanned or collected, normal (scanned) in the other modes.
-nonisolated(unsafe) var mallocObjectKind: ObjectKind = .atomic
-
 /// The semantics of the C malloc family (malloc, free, calloc, realloc,
 /// memalign and friends) on top of the collector's heap, for the preload
 /// library. The exports in Exports/MallocExports.swift only forward here.
@@ -17,27 +11,17 @@ nonisolated(unsafe) var mallocObjectKind: ObjectKind = .atomic
 /// libc functions the collector itself calls; they are served by the
 /// bootstrap arena.
 enum MallocFamily {
-    /// Reads the mode. Called once by CollectorState.initialize, before the
-    /// state is published.
+    /// Reads the mode and installs its collection policy. Called once by
+    /// the state's initialisation (through swiftgc_configure_front_end),
+    /// before the state is published.
     static func configure(_ state: UnsafeMutablePointer<CollectorState>) {
         let mode = PreloadMode(rawValue: UInt8(truncatingIfNeeded: state.pointee.options[.mode])) ?? .malloc
         preloadMode = mode
         mallocObjectKind = mode == .malloc ? .atomic : .normal
-        if !mode.collectsAutomatically { state.pointee.disableCount += 1 }
-        if mode == .safeFree {
-            state.pointee.collectsAsHeapGrows = false
-            clearsReusedSlots = false
-        }
+        PreloadCollectionPolicy.install(mode: mode, state)
+        if mode == .safeFree { state.pointee.heap.clearsReusedSlots = false }
         if mode == .leakCheck { LeakCheck.start(state) }
-        if mode == .malloc { RecentlyFreedBlocks.chooseKey(state) }
-    }
-
-    /// Called at the start of every collection; true when the mode replaces
-    /// it: malloc mode never collects (its blocks are not scanned, so a
-    /// collection would free live memory), and leak-check mode reclaims
-    /// nothing: its only collections are the marking of leak reports.
-    static func replacesCollection(_ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        preloadMode == .malloc || (preloadMode == .leakCheck && !LeakCheck.isReportRequested)
+        if mode == .malloc { RecentlyFreedBlocks.chooseKey(seed: UInt(bitPattern: state)) }
     }
 
     // MARK: Allocation
@@ -84,8 +68,8 @@ enum MallocFamily {
         }
         guard let object = allocate(bytes) else { return nil }
         // Scanned kinds are zeroed on allocation unless safe-free turned it
-        // off; bootstrap blocks are fresh.
-        if mallocObjectKind == .atomic || !clearsReusedSlots { memset(object, 0, Int(bytes)) }
+        // off (Heap.clearsReusedSlots); bootstrap blocks are fresh.
+        if mallocObjectKind == .atomic || preloadMode == .safeFree { memset(object, 0, Int(bytes)) }
         return object
     }
 

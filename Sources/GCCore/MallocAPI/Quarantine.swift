@@ -17,19 +17,13 @@ import _CSwiftGC
 /// shared count in batches. Anything that does not look like a
 /// block start takes the heap lock and the ordinary checks, which report it.
 enum Quarantine {
-    /// Bytes of quarantined blocks, updated atomically.
-    nonisolated(unsafe) static var quarantinedBytes: UInt64 = 0
-    /// Bytes the last collection left quarantined (still pointed to).
-    nonisolated(unsafe) static var bytesKeptByLastCollection: UInt64 = 0
-    /// quarantinedBytes at which free starts a collection: what the last
-    /// collection left quarantined plus `budget`.
-    nonisolated(unsafe) static var limit: UInt64 = 4 << 20
+    // Its counters, which free reads without the lock, are in
+    // MallocGlobals.swift.
+
     /// Blocks this big go back to the OS when freed, as glibc unmaps them:
     /// one madvise is cheap next to their size, and holding them until the
     /// next collection would raise peak memory (gcc: 161 to 217 MiB).
     static let decommitAtFreeBytes: UInt = 128 << 10
-    /// Collections done, which dates each thread's tally.
-    nonisolated(unsafe) static var collectionCount: UInt64 = 0
     /// A thread adds its tally to `quarantinedBytes` once it reaches this;
     /// the count lags by at most this much per thread.
     static let tallyBytes: UInt64 = 128 << 10
@@ -107,16 +101,10 @@ enum Quarantine {
         defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
-        // The budget grows with the heap in use, which the last collection
-        // measured only after it set the limit.
-        limit = bytesKeptByLastCollection &+ budget(state)
         let current = withUnsafePointer(to: &quarantinedBytes) { swiftgc_atomic_load_u64($0) }
-        guard current >= limit else { return }
-        if state.pointee.disableCount == 0 {
+        if state.collectsForQuarantine(holding: current, keptByLastCollection: bytesKeptByLastCollection,
+                                       limit: &limit) {
             state.collect()
-        } else {
-            // Collection is off (gc_disable): wait for another budget's worth.
-            limit = current &+ budget(state)
         }
     }
 
@@ -130,9 +118,8 @@ enum Quarantine {
     /// Small blocks that stay are cleared, so a dangling pointer reads zeros
     /// from now on and, at the next collection, they retain nothing (this
     /// one has scanned them already). Recounts the quarantined bytes. The
-    /// world is stopped.
+    /// policy's `beforeSweep` hook in safe-free mode; the world is stopped.
     static func keepMarkedBlocks(_ state: UnsafeMutablePointer<CollectorState>) {
-        guard preloadMode == .safeFree else { return }
         var bytes: UInt64 = 0
         state.pointee.heap.pageMap.forEachSpan { span in
             guard span.pointee.state != .free else { return }
@@ -162,7 +149,7 @@ enum Quarantine {
         bytesKeptByLastCollection = bytes
         // Counted from what stays: blocks still pointed to must not make
         // every later free collect again.
-        limit = bytes &+ budget(state)
+        limit = bytes &+ state.quarantineBudget
     }
 
     /// Clears a quarantined large block that is still pointed to, unless
@@ -179,20 +166,6 @@ enum Quarantine {
         memset(start.pointer!, 0, Int(inner.low - start))
         OS.decommit(inner.low, bytes: inner.high - inner.low)
         memset(inner.high.pointer!, 0, Int(start + bytes - inner.high))
-    }
-
-    /// The bytes free may add to the quarantine between collections:
-    /// SWIFTGC_QUARANTINE percent of what a collection scans, the heap in
-    /// use plus the roots, as measured by the last one; at least
-    /// SWIFTGC_INITIAL_HEAP. With the roots counted, the marking work per
-    /// byte freed stays the same whatever the share of roots: gcc keeps
-    /// ten times more memory in its own mappings than in malloc blocks.
-    /// The caller holds the lock.
-    static func budget(_ state: UnsafeMutablePointer<CollectorState>) -> UInt64 {
-        let percent = UInt64(state.pointee.options[.quarantine])
-        let scanned = UInt64(state.pointee.statistics.bytesInUse) &+ UInt64(state.pointee.statistics.rootBytes)
-        let proportional = scanned / 100 &* percent
-        return max(state.pointee.options[.initialHeap], proportional)
     }
 
     /// Whether the block is waiting in quarantine. The caller holds the lock.

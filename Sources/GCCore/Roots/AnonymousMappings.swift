@@ -11,13 +11,11 @@
 /// stack is scanned from the captured bound up, so that the collector's own
 /// frames below it retain nothing.
 enum AnonymousMappings {
-    /// A mapping of the collector's own, outside the region, that holds no
-    /// pointers (leak-check's stack tables): never a root. Set once at
-    /// initialisation by the layer that owns it.
-    nonisolated(unsafe) static var pointerFreeMapping: (start: UInt, end: UInt) = (0, 0)
-
-
-    static func isRoot(_ mapping: MappingLine, collectorStackPointer: Address) -> Bool {
+    /// Whether `mapping` is a root. `pointerFreeMapping` is a mapping of the
+    /// collector's own, outside the region, that holds no pointers
+    /// (leak-check's stack tables): never a root.
+    static func isRoot(_ mapping: MappingLine, collectorStackPointer: Address,
+                       pointerFreeMapping: (start: UInt, end: UInt) = (0, 0)) -> Bool {
         guard mapping.isReadable && mapping.isWritable && mapping.isPrivate else { return false }
         guard mapping.isAnonymous || isBrkHeap(mapping.path) else { return false }
         guard !(mapping.start.value >= pointerFreeMapping.start && mapping.end.value <= pointerFreeMapping.end)

@@ -22,9 +22,11 @@ struct DataSegments {
     ///
     /// With `anonymousMappingsBelow` set (the preload library outside
     /// malloc mode), also visits the mappings `AnonymousMappings` makes
-    /// roots; the address is the collecting thread's stack pointer.
+    /// roots, but `pointerFreeMapping`; the address is the collecting
+    /// thread's stack pointer.
     static func forEach(buffer: UnsafeMutablePointer<UInt8>, capacity: Int,
                         anonymousMappingsBelow collectorStackPointer: Address? = nil,
+                        pointerFreeMapping: (start: UInt, end: UInt) = (0, 0),
                         _ visit: (Address, Address) -> Void) -> Bool {
         let descriptor = OS.openForReading("/proc/self/maps")
         if descriptor < 0 { return false }
@@ -32,17 +34,20 @@ struct DataSegments {
         var context = Context()
         return LineReader.forEachLine(buffer: buffer, capacity: capacity,
                                       read: { OS.read(descriptor, into: $0, capacity: $1) }) { line in
-            visitRoots(ofLine: line, anonymousMappingsBelow: collectorStackPointer, context: &context, visit)
+            visitRoots(ofLine: line, anonymousMappingsBelow: collectorStackPointer,
+                       pointerFreeMapping: pointerFreeMapping, context: &context, visit)
         }
     }
 
     /// The work of `forEach` for one line of the maps; `context` carries
     /// over from line to line, starting empty.
     static func visitRoots(ofLine line: UnsafeBufferPointer<UInt8>, anonymousMappingsBelow collectorStackPointer: Address?,
+                           pointerFreeMapping: (start: UInt, end: UInt) = (0, 0),
                            context: inout Context, _ visit: (Address, Address) -> Void) {
         guard let mapping = MapsParser.parse(line: line) else { return }
         if let collectorStackPointer,
-           AnonymousMappings.isRoot(mapping, collectorStackPointer: collectorStackPointer) {
+           AnonymousMappings.isRoot(mapping, collectorStackPointer: collectorStackPointer,
+                                    pointerFreeMapping: pointerFreeMapping) {
             visit(mapping.start, mapping.end)
             context = Context()
         } else {

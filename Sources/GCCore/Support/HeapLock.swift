@@ -12,9 +12,10 @@ struct HeapLock {
 
 extension UnsafeMutablePointer where Pointee == HeapLock {
     func lock() {
-        #if SWIFTGC_PRELOAD
-        swiftgc_set_lock_depth(swiftgc_lock_depth() &+ 1)
-        #endif
+        // The preload library counts the locks a thread holds, so that a
+        // malloc libc makes on the collector's behalf meanwhile is served
+        // by the bootstrap arena (BuildFlavor folds this test away).
+        if BuildFlavor.isMallocReplacement { swiftgc_set_lock_depth(swiftgc_lock_depth() &+ 1) }
         let word = UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self)
         if swiftgc_atomic_compare_exchange_u32(word, 0, 1) != 0 { return }
         // Contended: spin briefly, then sleep on the futex.
@@ -31,8 +32,6 @@ extension UnsafeMutablePointer where Pointee == HeapLock {
         if swiftgc_atomic_exchange_u32(word, 0) == 2 {
             swiftgc_futex_wake(word, 1)
         }
-        #if SWIFTGC_PRELOAD
-        swiftgc_set_lock_depth(swiftgc_lock_depth() &- 1)
-        #endif
+        if BuildFlavor.isMallocReplacement { swiftgc_set_lock_depth(swiftgc_lock_depth() &- 1) }
     }
 }

@@ -181,6 +181,12 @@ int swiftgc_at_fork(void (*prepare)(void), void (*parent)(void), void (*child)(v
 int swiftgc_create_exit_key(void (*destructor)(void *));
 void swiftgc_arm_exit_key(void *value);
 
+/* Implemented in Swift (GCCore's Exports/FrontEndExports.swift), called by
+ * the collector's initialisation before the state is published: the
+ * library's front end installs its collection policy (the preload modes)
+ * without the engine naming it. */
+void swiftgc_configure_front_end(void *state);
+
 /* Implemented in Swift (GCCore), called by the pthread_create wrapper. */
 void *swiftgc_thread_start_record_acquire(void *(*start)(void *), void *argument, _Bool is_detached);
 void swiftgc_thread_start_record_release(void *record);

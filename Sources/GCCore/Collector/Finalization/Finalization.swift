@@ -48,8 +48,27 @@ struct Finalization {
     /// Finalizable objects found in cycles by the last collection.
     var cycleCount = 0
     /// Bytes of the objects the current collection queued; charged to the
-    /// next cycle's allocation budget (Finalization+Pacing.swift).
+    /// next cycle's allocation budget (Pacing.swift).
     var bytesQueuedByCollection: UInt = 0
+}
+
+extension Finalization {
+    /// Memory the finalizer, weak-link and ready tables map now; part of
+    /// gc_stats.metadata_size.
+    var tableBytes: UInt {
+        let tableEntryBytes = UInt(finalizers.capacity + shortLinks.capacity + longLinks.capacity)
+            * UInt(MemoryLayout<AddressTable.Entry>.stride)
+        return tableEntryBytes + UInt(ready.capacity) * UInt(MemoryLayout<ReadyQueue.Entry>.stride)
+    }
+
+    /// At the end of a collection: tables sized for a burst of
+    /// registrations that has died give their memory back
+    /// (`AddressTable.shrinkIfSparse`).
+    mutating func shrinkSparseTables() {
+        finalizers.shrinkIfSparse()
+        shortLinks.shrinkIfSparse()
+        longLinks.shrinkIfSparse()
+    }
 }
 
 /// Entries whose object became unreachable, in the order they must run.

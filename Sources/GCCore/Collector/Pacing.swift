@@ -1,0 +1,157 @@
+import _CSwiftGC
+
+/// Pacing: every decision of when to collect.
+///
+/// A collection starts, unless gc_disable is in force or the policy
+/// replaces it (`CollectionPolicy.replacesCollection`):
+/// - when an allocation slow path finds the budget spent or a stress
+///   collection due (`collectionIsDue`, asked by `Allocation`);
+/// - when an allocation finds no memory: it collects once and retries
+///   (`collectsWhenOutOfMemory`);
+/// - before a finalizer or weak-link registration would double a big table
+///   (`collectIfRegistrationWouldGrow`);
+/// - in safe-free mode, when the quarantine passes its limit
+///   (`collectsForQuarantine`, asked by `Quarantine`'s free once the
+///   lock-free count passes the limit);
+/// - when the program asks: gc_collect (leak-check's reports replace it).
+///
+/// The budget is the bytes that may be allocated between collections:
+///
+///     budget = max(SWIFTGC_INITIAL_HEAP, bytesInUse × SWIFTGC_HEAP_GROWTH / 100)
+///
+/// (bdwgc's GC_free_space_divisor, when a program sets it, replaces the
+/// percentage by bytesInUse / divisor). Explicit frees take their bytes off
+/// the count (`Heap.free`).
+///
+/// Finalization and weak links count too. Without this, a program that
+/// registers a finalizer on most of what it allocates settles on a heap
+/// several times its live data:
+/// - objects queued for finalization survive their collection, so they
+///   count as live and raise the next budget by their own size, cycle after
+///   cycle;
+/// - registrations cost table memory that no allocation counter saw.
+///
+/// bdwgc in spirit: it counts the bytes queued for finalization as if they
+/// had been allocated again in the next cycle, and its finalization entries
+/// are allocated in its heap, so registrations count as allocation.
+extension UnsafeMutablePointer where Pointee == CollectorState {
+    // MARK: Allocation
+
+    /// Whether an allocation slow path about to take `upcomingBytes` (0 for
+    /// a small object, whose claimed slots were counted already) should
+    /// collect first. Counts the allocation for stress mode. The caller
+    /// holds the heap lock.
+    @inline(__always) func collectionIsDue(beforeAllocating upcomingBytes: UInt) -> Bool {
+        stressCollectionIsDue() || shouldCollect(beforeAllocating: upcomingBytes)
+    }
+
+    /// Whether allocating `upcomingBytes` more spends the budget. Never
+    /// while collections are disabled, nor when the policy starts
+    /// collections otherwise (safe-free: the quarantine).
+    @inline(__always) func shouldCollect(beforeAllocating upcomingBytes: UInt) -> Bool {
+        guard pointee.disableCount == 0 && pointee.policy.collectsAsHeapGrows else { return false }
+        let allocated = pointee.heap.bytesAllocatedSinceCollection + upcomingBytes
+        return allocated >= collectionBudget
+    }
+
+    /// Bytes that may be allocated between collections: the live heap times
+    /// SWIFTGC_HEAP_GROWTH percent, and at least SWIFTGC_INITIAL_HEAP.
+    var collectionBudget: UInt {
+        let growth = UInt(pointee.options[.heapGrowth])
+        var proportional = pointee.statistics.bytesInUse / 100 * growth
+        let divisor = UInt(swiftgc_boehm_free_space_divisor()) // bdwgc's GC_free_space_divisor, if set
+        if divisor > 0 { proportional = pointee.statistics.bytesInUse / divisor }
+        return max(UInt(pointee.options[.initialHeap]), proportional)
+    }
+
+    /// An allocation found no memory: whether to collect and try once more
+    /// (not while collections are disabled: it fails at once).
+    var collectsWhenOutOfMemory: Bool { pointee.disableCount == 0 }
+
+    /// Stress mode (SWIFTGC_STRESS=N): a collection at every Nth allocation,
+    /// so that tests exercise the collector at every point where one could
+    /// run. With stress on, thread caches claim one slot at a time
+    /// (`Heap.claimsOneSlotAtATime`), so every allocation reaches a slow
+    /// path; the lock-free fast path is the same code with stress on or
+    /// off. Counts one allocation and says whether a stress collection is
+    /// due before it; never while collections are disabled.
+    @inline(__always) func stressCollectionIsDue() -> Bool {
+        let interval = pointee.options[.stress]
+        if interval == 0 || pointee.disableCount != 0 { return false }
+        pointee.allocationsSinceStressCollection &+= 1
+        if pointee.allocationsSinceStressCollection < interval { return false }
+        pointee.allocationsSinceStressCollection = 0
+        return true
+    }
+
+    // MARK: Finalization and weak links
+
+    /// Adds the table memory of one new registration to the bytes allocated
+    /// since the collection. The caller holds the lock.
+    @inline(__always) func chargeRegistration() {
+        pointee.heap.bytesAllocatedSinceCollection &+= UInt(AddressTable.bytesPerRegistration)
+    }
+
+    /// Collects before a registration would double a table of at least
+    /// `collectionBeforeGrowthCapacity` slots, as bdwgc does: the entries of
+    /// dead objects leave the table, which then often rehashes at the same
+    /// size instead of doubling. (A full table whose load is mostly deleted
+    /// slots rehashes in place without a collection.) Only when the doubled
+    /// table would take more than 1/8 of the allocation budget: a large
+    /// heap, whose collections are long, pays for table memory instead.
+    /// Not while collections are disabled. The caller holds the lock and
+    /// keeps the registered object on its stack.
+    func collectIfRegistrationWouldGrow(_ table: AddressTable, key: Address) {
+        guard table.isFull, table.count &* 2 > table.capacity, table.capacity >= collectionBeforeGrowthCapacity,
+              pointee.disableCount == 0 else { return }
+        let doubledBytes = UInt(table.capacity) &* 2 &* UInt(MemoryLayout<AddressTable.Entry>.stride)
+        guard doubledBytes > collectionBudget / 8, table.find(key) == nil else { return }
+        collect()
+    }
+
+    /// Called at the end of a collection, after the statistics are updated
+    /// and the allocation counter is reset: starts the next cycle's counter
+    /// at the bytes this collection queued for finalization (at most half
+    /// the budget, so that it never collects again before the finalizers
+    /// have had a chance to run).
+    func chargeFinalizationToNextCycle() {
+        let queuedBytes = pointee.finalization.bytesQueuedByCollection
+        pointee.finalization.bytesQueuedByCollection = 0
+        pointee.heap.bytesAllocatedSinceCollection &+= min(queuedBytes, collectionBudget / 2)
+    }
+
+    // MARK: safe-free's quarantine
+
+    /// The bytes free may add to the quarantine between collections:
+    /// SWIFTGC_QUARANTINE percent of what a collection scans, the heap in
+    /// use plus the roots, as measured by the last one; at least
+    /// SWIFTGC_INITIAL_HEAP. With the roots counted, the marking work per
+    /// byte freed stays the same whatever the share of roots: gcc keeps
+    /// ten times more memory in its own mappings than in malloc blocks.
+    /// The caller holds the lock.
+    var quarantineBudget: UInt64 {
+        let percent = UInt64(pointee.options[.quarantine])
+        let scanned = UInt64(pointee.statistics.bytesInUse) &+ UInt64(pointee.statistics.rootBytes)
+        let proportional = scanned / 100 &* percent
+        return max(pointee.options[.initialHeap], proportional)
+    }
+
+    /// Whether free should collect now that the quarantine holds
+    /// `quarantinedBytes`, of which the last collection left `keptBytes`
+    /// (still pointed to). Sets `limit`, the count at which free asks
+    /// again: the kept bytes plus a budget (which grows with the heap in
+    /// use, measured only after the last collection set the limit), or,
+    /// while collections are disabled, another budget's worth from now.
+    /// The caller holds the lock.
+    func collectsForQuarantine(holding quarantinedBytes: UInt64, keptByLastCollection keptBytes: UInt64,
+                               limit: inout UInt64) -> Bool {
+        limit = keptBytes &+ quarantineBudget
+        guard quarantinedBytes >= limit else { return false }
+        if pointee.disableCount == 0 { return true }
+        limit = quarantinedBytes &+ quarantineBudget
+        return false
+    }
+}
+
+/// Slots from which a table about to grow first triggers a collection.
+let collectionBeforeGrowthCapacity = 4096
