@@ -104,12 +104,12 @@ extension CollectorState {
             markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
             pagemapBuffer: pagemapBuffer, markingPool: markingPool,
             heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
-        if options.isEnabled(.stats) { atexit(printStatisticsAtExit) }
-        if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {
+        if options.isEnabled(.stats) { OS.atExit(printStatisticsAtExit) }
+        if !OS.installStopSignals(suspend: Int32(options[.suspendSignal]), restart: Int32(options[.restartSignal])) {
             reportLine { $0.append("cannot install the suspend and restart signal handlers; check SWIFTGC_SUSPEND_SIGNAL and SWIFTGC_RESTART_SIGNAL") }
         }
-        _ = swiftgc_create_exit_key(unregisterExitingThread)
-        _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
+        OS.createThreadExitKey(unregisterExitingThread)
+        OS.atFork(prepare: lockBeforeFork, parent: unlockInParentAfterFork, child: resetInChildAfterFork)
         #if SWIFTGC_PRELOAD
         MallocFamily.configure(state)
         #endif

@@ -138,7 +138,7 @@ struct Options {
     /// names are reported on stderr and leave the default in place.
     static func fromEnvironment() -> Options {
         var options = Options()
-        guard var entry = swiftgc_environment() else { return options }
+        guard var entry = OS.environment else { return options }
         while let variable = entry.pointee {
             variable.withMemoryRebound(to: UInt8.self, capacity: 1) { options.apply(environmentEntry: $0) }
             entry += 1

@@ -202,7 +202,7 @@ struct Heap {
         if kind.needsZeroing && !span.pointee.isZeroed {
             if span.pointee.bytes >= 1 << 20 {
                 // Cheaper than clearing: the kernel supplies zero pages on touch.
-                OS.decommit(span.pointee.start, bytes: span.pointee.bytes)
+                OS.decommit(span.pointee.start.pointer!, bytes: span.pointee.bytes)
             } else {
                 memset(span.pointee.start.pointer!, 0, Int(span.pointee.bytes))
             }

@@ -83,7 +83,7 @@ enum Quarantine {
             return
         }
         let bytes = span.pointee.objectSize - span.pointee.userOffset
-        if bytes >= decommitAtFreeBytes { OS.decommit(address, bytes: bytes) }
+        if bytes >= decommitAtFreeBytes { OS.decommit(address.pointer!, bytes: bytes) }
         let tally = swiftgc_quarantine_tally()!
         if tally.pointee.collection != collectionCount {
             // Counted already by the collection's recount, if still quarantined.
@@ -177,7 +177,7 @@ enum Quarantine {
         let pageSize = OS.systemPageSize
         let inner = (low: start.alignedUp(to: pageSize), high: (start + bytes).alignedDown(to: pageSize))
         memset(start.pointer!, 0, Int(inner.low - start))
-        OS.decommit(inner.low, bytes: inner.high - inner.low)
+        OS.decommit(inner.low.pointer!, bytes: inner.high - inner.low)
         memset(inner.high.pointer!, 0, Int(start + bytes - inner.high))
     }
 

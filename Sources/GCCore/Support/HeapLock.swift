@@ -22,14 +22,14 @@ extension UnsafeMutablePointer where Pointee == HeapLock {
             if swiftgc_atomic_compare_exchange_u32(word, 0, 1) != 0 { return }
         }
         while swiftgc_atomic_exchange_u32(word, 2) != 0 {
-            swiftgc_futex_wait(word, 2)
+            OS.futexWait(word, expected: 2)
         }
     }
 
     func unlock() {
         let word = UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self)
         if swiftgc_atomic_exchange_u32(word, 0) == 2 {
-            swiftgc_futex_wake(word, 1)
+            OS.futexWake(word, count: 1)
         }
         #if SWIFTGC_PRELOAD
         swiftgc_set_lock_depth(swiftgc_lock_depth() &- 1)

@@ -112,7 +112,7 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
 
     /// Helpers running in this process.
     var runningHelpers: Int {
-        let process = UInt64(getpid())
+        let process = UInt64(OS.processIdentifier)
         guard load(&pointee.helpersProcess) == process else { return 0 }
         return Int(load(&pointee.helperCount))
     }
@@ -120,7 +120,7 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
     /// Starts the helpers a collection asked for. Called by allocation slow
     /// paths after they release the heap lock; one thread at a time.
     func startWantedHelpers() {
-        let process = UInt64(getpid())
+        let process = UInt64(OS.processIdentifier)
         let starter = load(&pointee.starter)
         // A starter of another process is the parent's, caught by fork.
         guard starter != process,
@@ -136,9 +136,9 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
         var count = Int(load(&pointee.helperCount))
         while count < wanted {
             let helper = pointee.helpers + count
-            guard swiftgc_start_marking_thread(markingHelperMain, UnsafeMutableRawPointer(helper),
-                                               helper.pointee.threadStack,
-                                               Int(MarkingPool.helperThreadStackBytes)) == 0 else { break }
+            guard OS.startCollectorThread(markingHelperMain, argument: UnsafeMutableRawPointer(helper),
+                                           stack: helper.pointee.threadStack,
+                                           stackBytes: Int(MarkingPool.helperThreadStackBytes)) else { break }
             count &+= 1
             withUnsafeMutablePointer(to: &pointee.helperCount) { swiftgc_atomic_store_u64($0, UInt64(count)) }
         }
@@ -179,7 +179,7 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
     }
 
     private func wakeHelpers() {
-        withUnsafeMutablePointer(to: &pointee.session) { swiftgc_futex_wake($0, Int32.max) }
+        withUnsafeMutablePointer(to: &pointee.session) { OS.futexWake($0, count: Int32.max) }
     }
 
     // MARK: Work
@@ -258,7 +258,7 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
     var session: UInt32 { withUnsafeMutablePointer(to: &pointee.session) { swiftgc_atomic_load_u32($0) } }
 
     func waitForSessionChange(from session: UInt32) {
-        withUnsafeMutablePointer(to: &pointee.session) { swiftgc_futex_wait($0, session) }
+        withUnsafeMutablePointer(to: &pointee.session) { OS.futexWait($0, expected: session) }
     }
 
     func clearHelperOverflow() {
@@ -317,7 +317,7 @@ func markingHelperMain(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPoint
         while pool.session == session {
             guard pool.take(into: &marker.stack, asHelper: true) else {
                 idleRounds &+= 1
-                if idleRounds < 256 { swiftgc_spin_pause() } else { sched_yield() }
+                if idleRounds < 256 { swiftgc_spin_pause() } else { OS.yieldProcessor() }
                 continue
             }
             pool.stopWaiting()
@@ -350,7 +350,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         var markers = Int(clamping: pointee.options[.markers])
         if markers == 0 {
             guard pointee.heap.pages.committedBytes >= Self.parallelMarkingMinimumHeap else { return }
-            markers = Int(swiftgc_available_cpus())
+            markers = OS.availableProcessors
         }
         markers = Swift.min(markers, MarkingPool.maximumHelpers &+ 1)
         guard markers > 1, pool.openSession(markers: markers, state: self, residency: marker.residency) else { return }
