@@ -77,7 +77,9 @@ enum Quarantine {
     /// time in madvise, TLB shootdowns and page faults.
     private static func quarantine(_ span: UnsafeMutablePointer<Span>, index: Int, _ address: Address) {
         let bit: UInt64 = 1 &<< UInt64(index & 63)
-        let previous = swiftgc_atomic_fetch_or_u64(span.quarantineBits.words + (index &>> 6), bit)
+        // Atomic: of two threads freeing the same block, exactly one sees
+        // the bit clear; other frees may set other bits of the word.
+        let previous = Atomics.fetchOr(acquiringAndReleasing: span.quarantineBits.words + (index &>> 6), bit)
         if previous & bit != 0 {
             Misuse.report("free", address, "block is already freed and waiting in quarantine (double free)")
             return
@@ -96,7 +98,7 @@ enum Quarantine {
         _ = swiftgc_materialize(address.value)
         guard tally.pointee.bytes >= tallyBytes else { return }
         let total = withUnsafeMutablePointer(to: &quarantinedBytes) {
-            swiftgc_atomic_fetch_add_u64($0, tally.pointee.bytes)
+            Atomics.fetchAdd(acquiringAndReleasing: $0, tally.pointee.bytes)
         } &+ tally.pointee.bytes
         tally.pointee.bytes = 0
         if total >= limit { collectBecauseFull() }
@@ -110,7 +112,7 @@ enum Quarantine {
         // The budget grows with the heap in use, which the last collection
         // measured only after it set the limit.
         limit = bytesKeptByLastCollection &+ budget(state)
-        let current = withUnsafePointer(to: &quarantinedBytes) { swiftgc_atomic_load_u64($0) }
+        let current = withUnsafePointer(to: &quarantinedBytes) { Atomics.load(acquiring: $0) }
         guard current >= limit else { return }
         if state.pointee.disableCount == 0 {
             state.collect()

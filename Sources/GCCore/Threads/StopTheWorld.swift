@@ -57,8 +57,10 @@ extension ThreadRegistry {
 }
 
 extension UnsafeMutablePointer where Pointee == ThreadRecord {
-    /// Whether the thread's handler has acknowledged stop `epoch`.
+    /// Whether the thread's handler has acknowledged stop `epoch`. Acquiring:
+    /// it pairs with the handler's releasing store of the epoch, so the stack
+    /// pointer the handler recorded before it is visible once this is true.
     func hasStopped(for epoch: UInt64) -> Bool {
-        withUnsafePointer(to: &pointee.suspension.acknowledged_epoch) { swiftgc_atomic_load_u64($0) } == epoch
+        withUnsafePointer(to: &pointee.suspension.acknowledged_epoch) { Atomics.load(acquiring: $0) } == epoch
     }
 }
