@@ -284,12 +284,11 @@ FUZZ_CC ?= clang
 FUZZ := $(BUILD)/fuzz
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_TARGETS := maps options api
-FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Support/Address.swift Support/Message.swift \
-  Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift \
+FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift \
   Roots/MapsParser.swift Roots/LineReader.swift Roots/DataSegments.swift Roots/AnonymousMappings.swift) \
-  $(wildcard Sources/GCCore/OS/*.swift) Tests/Fuzz/FuzzCheck.swift
-# The whole OS layer comes along (it is the bottom layer), so the shim files
-# that implement its wrappers do too.
+  $(wildcard Sources/GCCore/OS/*.swift Sources/GCCore/Support/*.swift) Tests/Fuzz/FuzzCheck.swift
+# The two bottom layers, OS and Support, come along whole, and so do the shim
+# files that implement the OS wrappers.
 FUZZ_SHIM_OBJECTS := $(FUZZ)/shim.o $(FUZZ)/threads.o $(FUZZ)/leak_check.o
 FUZZ_SWIFT_FLAGS := -O -parse-as-library -module-name GCCoreFuzz -I $(FUZZ)/module -lunwind
 

@@ -157,10 +157,10 @@ struct Options {
         guard let equals = entry.firstIndex(of: 61) else { return }
         let name = UnsafeBufferPointer(rebasing: entry[..<equals])
         let value = UnsafeBufferPointer(rebasing: entry[(equals + 1)...])
-        guard OptionParser.hasPrefix(name, "SWIFTGC_") else { return }
+        guard ByteText.hasPrefix(name, "SWIFTGC_") else { return }
         for index in 0..<Option.count {
             let option = Option(rawValue: index)!
-            guard OptionParser.equals(name, option.descriptor.name) else { continue }
+            guard ByteText.equals(name, option.descriptor.name) else { continue }
             if let parsed = OptionParser.parse(value, as: option.descriptor.kind) {
                 self[option] = parsed
             } else {
