@@ -97,7 +97,11 @@ struct StackDepot {
                     fresh.pointee.frameCount = UInt64(count)
                     self.frames(of: fresh).update(from: frames, count: count)
                 }
-                if Atomics.compareExchange(acquiring: slot, expected: 0, desired: newIdentifier) { return newIdentifier }
+                // Releasing: publishes the record filled above, which a
+                // thread that loads this id (acquiring) then compares.
+                if Atomics.compareExchange(acquiringAndReleasing: slot, expected: 0, desired: newIdentifier) {
+                    return newIdentifier
+                }
                 existing = Atomics.load(acquiring: slot)
             }
             if matches(existing, hash: hash, frames: frames, count: count) { return existing }

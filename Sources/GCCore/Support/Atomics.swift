@@ -58,6 +58,13 @@ enum Atomics {
         swiftgc_atomic_compare_exchange_u32(word, expected, desired) != 0
     }
 
+    /// If `*word == expected`, stores `desired` and returns true, acquiring
+    /// and releasing; otherwise returns false, acquiring.
+    @inline(__always) static func compareExchange(acquiringAndReleasing word: UnsafeMutablePointer<UInt32>,
+                                                  expected: UInt32, desired: UInt32) -> Bool {
+        swiftgc_atomic_compare_exchange_u32_acq_rel(word, expected, desired) != 0
+    }
+
     /// Adds `value` to `*word` (wrapping) and returns the previous value,
     /// acquiring and releasing.
     @inline(__always) static func fetchAdd(acquiringAndReleasing word: UnsafeMutablePointer<UInt32>,
