@@ -284,10 +284,12 @@ FUZZ_CC ?= clang
 FUZZ := $(BUILD)/fuzz
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_TARGETS := maps options api
-FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Support/Address.swift Support/Message.swift Support/BuildFlavor.swift \
-  Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift OS/OS.swift \
+FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift \
   Roots/MapsParser.swift Roots/LineReader.swift Roots/DataSegments.swift Roots/AnonymousMappings.swift) \
-  Tests/Fuzz/FuzzCheck.swift
+  $(wildcard Sources/GCCore/OS/*.swift Sources/GCCore/Support/*.swift) Tests/Fuzz/FuzzCheck.swift
+# The two bottom layers, OS and Support, come along whole, and so do the shim
+# files that implement the OS wrappers.
+FUZZ_SHIM_OBJECTS := $(FUZZ)/shim.o $(FUZZ)/threads.o $(FUZZ)/leak_check.o
 FUZZ_SWIFT_FLAGS := -O -parse-as-library -module-name GCCoreFuzz -I $(FUZZ)/module -lunwind
 
 $(FUZZ)/module/module.modulemap:
@@ -306,10 +308,10 @@ $(FUZZ)/replay_main.o: Tests/Fuzz/replay_main.c
 # instrumentation, run over files. swiftc's warnings about the sanitizer
 # runtime's local symbols are dropped.
 define fuzz_swift_target
-$(FUZZ)/fuzz_$(1): Tests/Fuzz/$(2) $(FUZZ_SWIFT_SOURCES) $(FUZZ)/shim.o | $(FUZZ)/module/module.modulemap
+$(FUZZ)/fuzz_$(1): Tests/Fuzz/$(2) $(FUZZ_SWIFT_SOURCES) $(FUZZ_SHIM_OBJECTS) | $(FUZZ)/module/module.modulemap
 	@swiftc -sanitize=fuzzer,address $(FUZZ_SWIFT_FLAGS) $$(filter-out %.modulemap,$$^) -o $$@ > $$@.log 2>&1; \
 	  status=$$$$?; grep -v 'Cannot export local symbol' $$@.log; exit $$$$status
-$(FUZZ)/replay_$(1): Tests/Fuzz/$(2) $(FUZZ_SWIFT_SOURCES) $(FUZZ)/shim.o $(FUZZ)/replay_main.o | $(FUZZ)/module/module.modulemap
+$(FUZZ)/replay_$(1): Tests/Fuzz/$(2) $(FUZZ_SWIFT_SOURCES) $(FUZZ_SHIM_OBJECTS) $(FUZZ)/replay_main.o | $(FUZZ)/module/module.modulemap
 	swiftc $(FUZZ_SWIFT_FLAGS) $$(filter-out %.modulemap,$$^) -o $$@
 endef
 $(eval $(call fuzz_swift_target,maps,maps/FuzzMaps.swift))

@@ -102,12 +102,12 @@ extension CollectorState {
             markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
             pagemapBuffer: pagemapBuffer, markingPool: markingPool,
             heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
-        if options.isEnabled(.stats) { atexit(printStatisticsAtExit) }
-        if swiftgc_install_stop_signals(Int32(options[.suspendSignal]), Int32(options[.restartSignal])) != 0 {
+        if options.isEnabled(.stats) { OS.atExit(printStatisticsAtExit) }
+        if !OS.installStopSignals(suspend: Int32(options[.suspendSignal]), restart: Int32(options[.restartSignal])) {
             reportLine { $0.append("cannot install the suspend and restart signal handlers; check SWIFTGC_SUSPEND_SIGNAL and SWIFTGC_RESTART_SIGNAL") }
         }
-        _ = swiftgc_create_exit_key(exitingThreadKeyDestructor)
-        _ = swiftgc_at_fork(lockBeforeFork, unlockInParentAfterFork, resetInChildAfterFork)
+        OS.createThreadExitKey(exitingThreadKeyDestructor)
+        OS.atFork(prepare: lockBeforeFork, parent: unlockInParentAfterFork, child: resetInChildAfterFork)
         // The library's front end installs its policy (the preload modes),
         // before any other thread can see the state.
         swiftgc_configure_front_end(UnsafeMutableRawPointer(state))

@@ -19,11 +19,11 @@ enum OptionParser {
 
     /// One of the names of `PreloadMode`, exactly.
     static func parseMode(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        if equals(text, "malloc") { return UInt64(PreloadMode.malloc.rawValue) }
-        if equals(text, "collect") { return UInt64(PreloadMode.collect.rawValue) }
-        if equals(text, "ignore-free") { return UInt64(PreloadMode.ignoreFree.rawValue) }
-        if equals(text, "leak-check") { return UInt64(PreloadMode.leakCheck.rawValue) }
-        if equals(text, "safe-free") { return UInt64(PreloadMode.safeFree.rawValue) }
+        if ByteText.equals(text, "malloc") { return UInt64(PreloadMode.malloc.rawValue) }
+        if ByteText.equals(text, "collect") { return UInt64(PreloadMode.collect.rawValue) }
+        if ByteText.equals(text, "ignore-free") { return UInt64(PreloadMode.ignoreFree.rawValue) }
+        if ByteText.equals(text, "leak-check") { return UInt64(PreloadMode.leakCheck.rawValue) }
+        if ByteText.equals(text, "safe-free") { return UInt64(PreloadMode.safeFree.rawValue) }
         return nil
     }
 
@@ -68,38 +68,10 @@ enum OptionParser {
     }
 
     static func parseBoolean(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        if equalsIgnoringCase(text, "1") || equalsIgnoringCase(text, "true")
-            || equalsIgnoringCase(text, "yes") || equalsIgnoringCase(text, "on") { return 1 }
-        if equalsIgnoringCase(text, "0") || equalsIgnoringCase(text, "false")
-            || equalsIgnoringCase(text, "no") || equalsIgnoringCase(text, "off") { return 0 }
+        if ByteText.equalsIgnoringCase(text, "1") || ByteText.equalsIgnoringCase(text, "true")
+            || ByteText.equalsIgnoringCase(text, "yes") || ByteText.equalsIgnoringCase(text, "on") { return 1 }
+        if ByteText.equalsIgnoringCase(text, "0") || ByteText.equalsIgnoringCase(text, "false")
+            || ByteText.equalsIgnoringCase(text, "no") || ByteText.equalsIgnoringCase(text, "off") { return 0 }
         return nil
-    }
-
-    static func equals(_ text: UnsafeBufferPointer<UInt8>, _ expected: StaticString) -> Bool {
-        expected.withUTF8Buffer { bytes in
-            bytes.count == text.count && hasPrefix(text, expected)
-        }
-    }
-
-    static func hasPrefix(_ text: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
-        prefix.withUTF8Buffer { bytes in
-            guard bytes.count <= text.count else { return false }
-            for index in 0..<bytes.count where bytes[index] != text[index] { return false }
-            return true
-        }
-    }
-
-    /// ASCII letters match either case; every other byte only itself
-    /// (folding with `| 0x20` alone would make byte 0x10 equal to "0").
-    static func equalsIgnoringCase(_ text: UnsafeBufferPointer<UInt8>, _ expected: StaticString) -> Bool {
-        expected.withUTF8Buffer { bytes in
-            guard bytes.count == text.count else { return false }
-            for index in 0..<bytes.count where lowercased(bytes[index]) != lowercased(text[index]) { return false }
-            return true
-        }
-    }
-
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        byte >= 65 && byte <= 90 ? byte | 0x20 : byte
     }
 }

@@ -129,7 +129,7 @@ struct Options {
     /// names are reported on stderr and leave the default in place.
     static func fromEnvironment() -> Options {
         var options = Options()
-        guard var entry = swiftgc_environment() else { return options }
+        guard var entry = OS.environment else { return options }
         while let variable = entry.pointee {
             variable.withMemoryRebound(to: UInt8.self, capacity: 1) { options.apply(environmentEntry: $0) }
             entry += 1
@@ -148,10 +148,10 @@ struct Options {
         guard let equals = entry.firstIndex(of: 61) else { return }
         let name = UnsafeBufferPointer(rebasing: entry[..<equals])
         let value = UnsafeBufferPointer(rebasing: entry[(equals + 1)...])
-        guard OptionParser.hasPrefix(name, "SWIFTGC_") else { return }
+        guard ByteText.hasPrefix(name, "SWIFTGC_") else { return }
         for index in 0..<Option.count {
             let option = Option(rawValue: index)!
-            guard OptionParser.equals(name, option.descriptor.name) else { continue }
+            guard ByteText.equals(name, option.descriptor.name) else { continue }
             if let parsed = OptionParser.parse(value, as: option.descriptor.kind) {
                 self[option] = parsed
             } else {

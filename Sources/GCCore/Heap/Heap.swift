@@ -109,7 +109,7 @@ struct Heap {
         guard let span, span.pointee.state == .small else { return }
         // After dropping the owner, before reading the bits: pairs with the
         // lock-free free, which clears a bit and then reads the owner.
-        swiftgc_atomic_fence()
+        Atomics.sequentiallyConsistentFence()
         if span.hasFreeSlot() { makeAvailable(span) }
         if span.isEmpty() { noteEmptied(span) }
     }
@@ -117,7 +117,7 @@ struct Heap {
     /// Counts a small span that became empty towards the next release of
     /// empty spans (malloc mode; collections reclaim them otherwise).
     mutating func noteEmptied(_ span: UnsafeMutablePointer<Span>) {
-        _ = swiftgc_atomic_fetch_add_u64(&emptiedSpanBytes, UInt64(span.pointee.bytes))
+        _ = Atomics.fetchAdd(acquiringAndReleasing: &emptiedSpanBytes, UInt64(span.pointee.bytes))
     }
 
     /// Returns empty small spans on the available lists to the page
@@ -213,7 +213,7 @@ struct Heap {
         if kind.needsZeroing && !span.pointee.isZeroed {
             if span.pointee.bytes >= 1 << 20 {
                 // Cheaper than clearing: the kernel supplies zero pages on touch.
-                OS.decommit(span.pointee.start, bytes: span.pointee.bytes)
+                OS.decommit(span.pointee.start.pointer!, bytes: span.pointee.bytes)
             } else {
                 memset(span.pointee.start.pointer!, 0, Int(span.pointee.bytes))
             }
@@ -242,7 +242,7 @@ struct Heap {
             return
         }
         // Atomic: malloc mode's lock-free free may clear other bits of this word.
-        _ = swiftgc_atomic_fetch_and_u64(span.liveBits.words + (index &>> 6), ~(1 &<< UInt64(index & 63)))
+        _ = Atomics.fetchAnd(acquiringAndReleasing: span.liveBits.words + (index &>> 6), ~(1 &<< UInt64(index & 63)))
         span.pointee.isZeroed = false
         makeAvailable(span)
     }

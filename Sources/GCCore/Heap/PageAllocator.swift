@@ -184,7 +184,7 @@ struct PageAllocator {
             while let span = cursor {
                 if aging { span.pointee.freeAge += 1 }
                 if span.pointee.isCommitted && span.pointee.freeAge >= minimumAge {
-                    OS.decommit(span.pointee.start, bytes: span.pointee.bytes)
+                    OS.decommit(span.pointee.start.pointer!, bytes: span.pointee.bytes)
                     span.pointee.isCommitted = false
                     span.pointee.isZeroed = true
                     committedBytes -= span.pointee.bytes

@@ -29,7 +29,7 @@ struct Region {
             let metadataBytes = roundUp(arenaBytes / PageMap.pageSize * Span.descriptorSize / 2 + fixedMetadataBytes,
                                         toMultipleOf: 2 << 20)
             let total = pageMapBytes + metadataBytes + markStackBytes + arenaBytes
-            if let start = OS.reserve(bytes: total) {
+            if let start = OS.reserve(bytes: total).map({ Address($0) }) {
                 let metadataStart = start + pageMapBytes
                 let markStackStart = metadataStart + metadataBytes
                 return Region(start: start, bytes: total, pageMapStart: start,

@@ -107,7 +107,7 @@ extension UnsafeMutablePointer where Pointee == Span {
     /// malloc mode's lock-free free reads it without the heap lock.
     @inline(__always) var atomicOwner: UnsafeMutablePointer<CacheEntry>? {
         let raw = withUnsafeMutablePointer(to: &pointee.owner) { slot in
-            swiftgc_atomic_load_pointer(UnsafeRawPointer(slot).assumingMemoryBound(to: UnsafeMutableRawPointer?.self))
+            Atomics.load(sequentiallyConsistent: UnsafeRawPointer(slot).assumingMemoryBound(to: UnsafeMutableRawPointer?.self))
         }
         return raw?.assumingMemoryBound(to: CacheEntry.self)
     }
@@ -117,14 +117,14 @@ extension UnsafeMutablePointer where Pointee == Span {
     /// is seen by the caller's scan that follows.
     @inline(__always) func dropOwnerAtomically() {
         withUnsafeMutablePointer(to: &pointee.owner) { slot in
-            swiftgc_atomic_store_pointer(UnsafeMutableRawPointer(slot).assumingMemoryBound(to: UnsafeMutableRawPointer?.self), nil)
+            Atomics.store(sequentiallyConsistent: UnsafeMutableRawPointer(slot).assumingMemoryBound(to: UnsafeMutableRawPointer?.self), nil)
         }
     }
 
     /// `isInAvailableList`, read atomically without the heap lock.
     @inline(__always) var atomicIsInAvailableList: Bool {
         withUnsafeMutablePointer(to: &pointee.isInAvailableList) { flag in
-            swiftgc_atomic_load_u8(UnsafeRawPointer(flag).assumingMemoryBound(to: UInt8.self)) != 0
+            Atomics.load(sequentiallyConsistent: UnsafeRawPointer(flag).assumingMemoryBound(to: UInt8.self)) != 0
         }
     }
 
@@ -132,7 +132,7 @@ extension UnsafeMutablePointer where Pointee == Span {
     /// Without the lock the answer is only a hint.
     func isEmpty() -> Bool {
         let wordCount = (pointee.objectCount + 63) &>> 6
-        for word in 0..<wordCount where swiftgc_atomic_load_u64_relaxed(liveBits.words + word) != 0 { return false }
+        for word in 0..<wordCount where Atomics.load(relaxed: liveBits.words + word) != 0 { return false }
         return true
     }
 
@@ -140,7 +140,7 @@ extension UnsafeMutablePointer where Pointee == Span {
     func hasFreeSlot() -> Bool {
         let wordCount = (pointee.objectCount + 63) &>> 6
         for word in 0..<wordCount
-            where ~swiftgc_atomic_load_u64_relaxed(liveBits.words + word) & validBitsMask(wordIndex: word, bitCount: pointee.objectCount) != 0 {
+            where ~Atomics.load(relaxed: liveBits.words + word) & validBitsMask(wordIndex: word, bitCount: pointee.objectCount) != 0 {
             return true
         }
         return false

@@ -85,11 +85,13 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
         let wordCount = (span.pointee.objectCount + 63) / 64
         var word = pointee.wordIndex
         while word < wordCount {
-            var free = ~swiftgc_atomic_load_u64_relaxed(liveBits.words + word) & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount)
+            // Relaxed: behind the lock, bits only clear (a lock-free free),
+            // so a stale word at worst hides a slot that was just freed.
+            var free = ~Atomics.load(relaxed: liveBits.words + word) & validBitsMask(wordIndex: word, bitCount: span.pointee.objectCount)
             if free != 0 {
                 if oneSlotOnly { free &= 0 &- free }
                 // Atomic: malloc mode's lock-free free may clear other bits of this word.
-                _ = swiftgc_atomic_fetch_or_u64(liveBits.words + word, free)
+                _ = Atomics.fetchOr(acquiringAndReleasing: liveBits.words + word, free)
                 pointee.freeMask = free
                 pointee.wordIndex = word
                 pointee.hiddenWordBase = ~span.objectStart(word &* 64).value
@@ -108,7 +110,8 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
     func flush() {
         guard let span = pointee.span else { return }
         let unused = pointee.freeMask
-        if unused != 0 { _ = swiftgc_atomic_fetch_and_u64(span.liveBits.words + pointee.wordIndex, ~unused) }
+        // Atomic: malloc mode's lock-free free may clear other bits of this word.
+        if unused != 0 { _ = Atomics.fetchAnd(acquiringAndReleasing: span.liveBits.words + pointee.wordIndex, ~unused) }
         span.dropOwnerAtomically()
         pointee = CacheEntry()
     }

@@ -35,7 +35,11 @@ enum AtomicFree {
     @inline(__always) static func clear(_ span: UnsafeMutablePointer<Span>, index: Int, _ address: Address,
                                         _ state: UnsafeMutablePointer<CollectorState>) {
         let bit: UInt64 = 1 &<< UInt64(index & 63)
-        let before = swiftgc_atomic_fetch_and_u64_seq_cst(span.liveBits.words + (index &>> 6), ~bit)
+        // Sequentially consistent: this clear and the owner and list reads
+        // below pair with the owner's drop and its scan of the bits (a
+        // store then a load on each side); weaker orderings let both sides
+        // miss the other's write and leave the span unlisted.
+        let before = Atomics.fetchAnd(sequentiallyConsistent: span.liveBits.words + (index &>> 6), ~bit)
         if before & bit == 0 {
             reportDoubleFree(address)
         } else if before == bit {
@@ -52,7 +56,7 @@ enum AtomicFree {
         guard let state = collectorState, let span = state.pointee.heap.pageMap.span(containing: address),
               let index = span.smallSlot(startingAt: address) else { return nil }
         let bit: UInt64 = 1 &<< UInt64(index & 63)
-        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + (index &>> 6)) & bit != 0,
+        guard Atomics.load(relaxed: span.liveBits.words + (index &>> 6)) & bit != 0,
               !RecentlyFreedBlocks.mayHold(address) else { return nil }
         if let owner = span.atomicOwner, owner.holdsFree(slot: index) { return nil }
         return span.pointee.objectSize

@@ -23,10 +23,10 @@ enum BootstrapArena {
         let pageSize = OS.systemPageSize
         let mappedBytes = roundUp(bytes + headerBytes, toMultipleOf: pageSize)
         guard let mapping = OS.reserve(bytes: mappedBytes) else { return Allocation.outOfMemory() }
-        let header = mapping.pointer!.assumingMemoryBound(to: UInt.self)
+        let header = mapping.assumingMemoryBound(to: UInt.self)
         header[0] = tag
         header[1] = mappedBytes
-        return mapping.pointer! + Int(headerBytes)
+        return mapping + Int(headerBytes)
     }
 
     /// The usable size of a bootstrap block, or nil if `address` is not one.
@@ -40,6 +40,6 @@ enum BootstrapArena {
     /// Unmaps a block `usableSize(of:)` recognised.
     static func free(_ address: Address) {
         guard let usable = usableSize(of: address) else { return }
-        _ = munmap((address - headerBytes).pointer, Int(usable + headerBytes))
+        OS.release((address - headerBytes).pointer!, bytes: usable + headerBytes)
     }
 }

@@ -15,7 +15,7 @@ enum EmptySpanRelease {
     static let minimumThreshold: UInt64 = 1 << 20
 
     @inline(__always) static func isDue(_ state: UnsafeMutablePointer<CollectorState>) -> Bool {
-        let emptied = swiftgc_atomic_load_u64_relaxed(&state.pointee.heap.emptiedSpanBytes)
+        let emptied = Atomics.load(relaxed: &state.pointee.heap.emptiedSpanBytes)
         if emptied < minimumThreshold { return false }
         return emptied >= UInt64(state.pointee.heap.pages.committedBytes / 16)
     }
@@ -30,7 +30,7 @@ enum EmptySpanRelease {
         state.lock()
         // Another thread may have released while this one waited.
         if isDue(state) {
-            _ = swiftgc_atomic_fetch_and_u64(&state.pointee.heap.emptiedSpanBytes, 0)
+            _ = Atomics.fetchAnd(acquiringAndReleasing: &state.pointee.heap.emptiedSpanBytes, 0)
             let released = state.pointee.heap.releaseEmptySpans()
             if released > 0 { LargeRelease.noteFreed(bytes: released, state) }
         }

@@ -62,12 +62,12 @@ enum LeakCheck {
         let depotBytes = roundUp(StackDepot.reservationBytes(recordCapacity: depotCapacity), toMultipleOf: pageSize)
         let tableBytes = roundUp(arenaBytes / SizeClass.granule * 4, toMultipleOf: pageSize)
         let totalBytes = pageSize * 3 + depotBytes + tableBytes
-        guard let reservation = OS.reserve(bytes: totalBytes) else {
+        guard let reservation = OS.reserve(bytes: totalBytes).map({ Address($0) }) else {
             reportLine { $0.append("leak-check: cannot reserve address space for allocation stacks; no leak report") }
             return
         }
-        _ = mprotect(reservation.pointer, Int(pageSize), PROT_NONE)
-        _ = mprotect((reservation + (totalBytes - pageSize)).pointer, Int(pageSize), PROT_NONE)
+        OS.makeInaccessible(reservation.pointer!, bytes: pageSize)
+        OS.makeInaccessible((reservation + (totalBytes - pageSize)).pointer!, bytes: pageSize)
         let check = (reservation + pageSize).pointer!.bindMemory(to: LeakCheckState.self, capacity: 1)
         let counter = (reservation + pageSize + 4).pointer!.assumingMemoryBound(to: UInt32.self)
         let depotMemory = (reservation + pageSize * 2).pointer!
@@ -76,11 +76,11 @@ enum LeakCheck {
         check.initialize(to: LeakCheckState(
             nextStackIdentifier: 1, depot: depot, blockStacks: table, arenaStart: arenaStart, arenaBytes: arenaBytes,
             reservationStart: reservation.value, reservationEnd: reservation.value + totalBytes))
-        check.pointee.savedStandardError = swiftgc_duplicate_standard_error()
+        check.pointee.savedStandardError = OS.duplicateStandardError()
         leakCheckState = check
         // Its tables hold stack ids, never pointers: not a root.
         state.pointee.policy.pointerFreeMapping = (reservation.value, reservation.value + totalBytes)
-        atexit { LeakCheck.reportAtExit() }
+        OS.atExit { LeakCheck.reportAtExit() }
     }
 
     // MARK: Recording
@@ -101,7 +101,7 @@ enum LeakCheck {
         let foundLeaks = report(isAtExit: true)
         guard foundLeaks, let state = collectorState else { return }
         let status = state.pointee.options[.leakExitCode]
-        if status != 0 { swiftgc_flush_and_exit(Int32(truncatingIfNeeded: status)) }
+        if status != 0 { OS.flushAndExit(status: Int32(truncatingIfNeeded: status)) }
     }
 
     /// gc_collect in leak-check mode: reports the leaks no earlier report named.

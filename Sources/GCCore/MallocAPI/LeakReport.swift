@@ -21,7 +21,7 @@ enum LeakReport {
 
     static func print(_ check: UnsafeMutablePointer<LeakCheckState>, isAtExit: Bool) {
         let saved = check.pointee.savedStandardError
-        check.pointee.reportDescriptor = swiftgc_descriptor_is_open(2) == 0 && saved >= 0 ? saved : 2
+        check.pointee.reportDescriptor = !OS.isOpen(2) && saved >= 0 ? saved : 2
         if check.pointee.isIncomplete {
             reportLine { $0.append("leak-check: cannot read /proc/self/maps, so roots are unknown; no leak report") }
             return
@@ -87,7 +87,7 @@ enum LeakReport {
     private static func headerLine(isAtExit: Bool, _ body: (inout Message) -> Void) {
         reportUnprefixedLine(descriptor: descriptor) {
             $0.append("==")
-            $0.append(decimal: UInt64(swiftgc_process_id()))
+            $0.append(decimal: UInt64(OS.processIdentifier))
             $0.append("==SwiftGC leak check")
             if !isAtExit { $0.append(" (gc_collect)") }
             $0.append(": ")

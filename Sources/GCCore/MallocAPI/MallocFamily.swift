@@ -249,7 +249,7 @@ extension MallocFamily {
                               size: UInt) -> Int32 {
         guard let result else { return EINVAL }
         guard alignment.nonzeroBitCount == 1, alignment % 8 == 0 else { return EINVAL }
-        let savedErrno = swiftgc_errno()
+        let savedErrno = OS.errno
         guard let block = allocateAligned(alignment: alignment, size: size) else {
             OS.setErrno(savedErrno)
             return ENOMEM

@@ -28,7 +28,7 @@ enum MallocModeFree {
         guard span.pointee.kind == .atomic, let index = span.smallSlot(startingAt: address) else { return false }
         let bit: UInt64 = 1 &<< UInt64(index & 63)
         // Not allocated, or perhaps held in a ring: the locked path decides.
-        guard swiftgc_atomic_load_u64_relaxed(span.liveBits.words + (index &>> 6)) & bit != 0,
+        guard Atomics.load(relaxed: span.liveBits.words + (index &>> 6)) & bit != 0,
               !RecentlyFreedBlocks.mayHold(address) else { return false }
         let owner = span.atomicOwner
         if let owner, owner.holdsFree(slot: index) { return false }

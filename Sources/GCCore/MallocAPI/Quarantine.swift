@@ -71,13 +71,15 @@ enum Quarantine {
     /// time in madvise, TLB shootdowns and page faults.
     private static func quarantine(_ span: UnsafeMutablePointer<Span>, index: Int, _ address: Address) {
         let bit: UInt64 = 1 &<< UInt64(index & 63)
-        let previous = swiftgc_atomic_fetch_or_u64(span.quarantineBits.words + (index &>> 6), bit)
+        // Atomic: of two threads freeing the same block, exactly one sees
+        // the bit clear; other frees may set other bits of the word.
+        let previous = Atomics.fetchOr(acquiringAndReleasing: span.quarantineBits.words + (index &>> 6), bit)
         if previous & bit != 0 {
             Misuse.report("free", address, "block is already freed and waiting in quarantine (double free)")
             return
         }
         let bytes = span.pointee.objectSize - span.pointee.userOffset
-        if bytes >= decommitAtFreeBytes { OS.decommit(address, bytes: bytes) }
+        if bytes >= decommitAtFreeBytes { OS.decommit(address.pointer!, bytes: bytes) }
         let tally = swiftgc_quarantine_tally()!
         if tally.pointee.collection != collectionCount {
             // Counted already by the collection's recount, if still quarantined.
@@ -90,7 +92,7 @@ enum Quarantine {
         _ = swiftgc_materialize(address.value)
         guard tally.pointee.bytes >= tallyBytes else { return }
         let total = withUnsafeMutablePointer(to: &quarantinedBytes) {
-            swiftgc_atomic_fetch_add_u64($0, tally.pointee.bytes)
+            Atomics.fetchAdd(acquiringAndReleasing: $0, tally.pointee.bytes)
         } &+ tally.pointee.bytes
         tally.pointee.bytes = 0
         if total >= limit { collectBecauseFull() }
@@ -101,7 +103,7 @@ enum Quarantine {
         defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
-        let current = withUnsafePointer(to: &quarantinedBytes) { swiftgc_atomic_load_u64($0) }
+        let current = withUnsafePointer(to: &quarantinedBytes) { Atomics.load(acquiring: $0) }
         if state.collectsForQuarantine(holding: current, keptByLastCollection: bytesKeptByLastCollection,
                                        limit: &limit) {
             state.collect()
@@ -164,7 +166,7 @@ enum Quarantine {
         let pageSize = OS.systemPageSize
         let inner = (low: start.alignedUp(to: pageSize), high: (start + bytes).alignedDown(to: pageSize))
         memset(start.pointer!, 0, Int(inner.low - start))
-        OS.decommit(inner.low, bytes: inner.high - inner.low)
+        OS.decommit(inner.low.pointer!, bytes: inner.high - inner.low)
         memset(inner.high.pointer!, 0, Int(start + bytes - inner.high))
     }
 

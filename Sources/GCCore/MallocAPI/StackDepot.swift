@@ -59,7 +59,7 @@ struct StackDepot {
     }
 
     /// Ids 1 ..< `identifierLimit` may name records.
-    var identifierLimit: UInt32 { min(swiftgc_atomic_load_u32(nextIdentifier), recordCapacity) }
+    var identifierLimit: UInt32 { min(Atomics.load(acquiring: nextIdentifier), recordCapacity) }
 
     func record(_ identifier: UInt32) -> UnsafeMutablePointer<StackRecord> {
         (records + Int(identifier) * StackDepot.recordStride).assumingMemoryBound(to: StackRecord.self)
@@ -87,18 +87,22 @@ struct StackDepot {
         var bucket = UInt(truncatingIfNeeded: hash) & bucketMask
         for _ in 0..<StackDepot.maximumProbes {
             let slot = buckets + Int(bucket)
-            var existing = swiftgc_atomic_load_u32(slot)
+            var existing = Atomics.load(acquiring: slot)
             if existing == 0 {
                 if newIdentifier == 0 {
-                    newIdentifier = swiftgc_atomic_fetch_add_u32(nextIdentifier, 1)
+                    newIdentifier = Atomics.fetchAdd(acquiringAndReleasing: nextIdentifier, 1)
                     guard newIdentifier < recordCapacity else { return 0 }
                     let fresh = record(newIdentifier)
                     fresh.pointee.hash = hash
                     fresh.pointee.frameCount = UInt64(count)
                     self.frames(of: fresh).update(from: frames, count: count)
                 }
-                if swiftgc_atomic_compare_exchange_u32(slot, 0, newIdentifier) != 0 { return newIdentifier }
-                existing = swiftgc_atomic_load_u32(slot)
+                // Releasing: publishes the record filled above, which a
+                // thread that loads this id (acquiring) then compares.
+                if Atomics.compareExchange(acquiringAndReleasing: slot, expected: 0, desired: newIdentifier) {
+                    return newIdentifier
+                }
+                existing = Atomics.load(acquiring: slot)
             }
             if matches(existing, hash: hash, frames: frames, count: count) { return existing }
             bucket = (bucket &+ 1) & bucketMask

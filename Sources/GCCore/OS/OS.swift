@@ -1,75 +1,36 @@
 import _CSwiftGC
 
-/// The system services the collector uses, each a thin wrapper that states
-/// what it guarantees. Nothing else in GCCore calls the OS directly for
-/// memory or time.
-enum OS {
-    /// Reserves `bytes` of zeroed, readable and writable private memory
-    /// without committing swap for it. Returns nil if the kernel refuses.
-    static func reserve(bytes: UInt) -> Address? {
-        let result = mmap(nil, Int(bytes), PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        if result == UnsafeMutableRawPointer(bitPattern: -1) || result == nil { return nil }
-        return Address(result)
-    }
-
-    /// Unmaps memory obtained from `reserve`.
-    static func release(_ start: Address, bytes: UInt) {
-        _ = munmap(start.pointer, Int(bytes))
-    }
-
-    /// Gives the physical pages of [start, start + bytes) back to the OS.
-    /// The range stays mapped and reads as zero afterwards.
-    static func decommit(_ start: Address, bytes: UInt) {
-        let pageSize = systemPageSize
-        let low = start.alignedUp(to: pageSize)
-        let high = (start + bytes).alignedDown(to: pageSize)
-        if low < high {
-            _ = madvise(low.pointer, Int(high - low), MADV_DONTNEED)
-        }
-    }
-
-    static var systemPageSize: UInt { UInt(sysconf(Int32(_SC_PAGESIZE))) }
-
-    /// Nanoseconds from a monotonic clock.
-    static func monotonicNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
-    }
-
-    /// Opens a file for reading; returns -1 on failure.
-    static func openForReading(_ path: StaticString) -> Int32 {
-        path.withUTF8Buffer { bytes in
-            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                swiftgc_open_read_only($0)
-            }
-        }
-    }
-
-    /// Reads up to `capacity` bytes; returns the count, 0 at end, -1 on error.
-    /// Retries when interrupted by a signal.
-    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawPointer, capacity: Int) -> Int {
-        while true {
-            let result = _CSwiftGC.read(descriptor, buffer, capacity)
-            if result < 0 && swiftgc_errno() == EINTR { continue }
-            return result
-        }
-    }
-
-    /// Reads up to `capacity` bytes at file offset `offset`; returns the
-    /// count, 0 at end, -1 on error. Retries when interrupted by a signal.
-    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawPointer, capacity: Int, at offset: Int) -> Int {
-        while true {
-            let result = pread(descriptor, buffer, capacity, off_t(offset))
-            if result < 0 && swiftgc_errno() == EINTR { continue }
-            return result
-        }
-    }
-
-    static func close(_ descriptor: Int32) { _ = _CSwiftGC.close(descriptor) }
-
-    static func setErrno(_ value: Int32) { swiftgc_set_errno(value) }
-
-    static func abortProcess() -> Never { abort() }
-}
+/// The operating system as the collector sees it: the one place where GCCore
+/// enters the kernel or asks libc for a process-wide service. Every such
+/// call site goes through a static function of `OS`, so the contract can be
+/// read in one folder and, later, faulted in tests from one place.
+///
+/// `OS` is the bottom layer. It knows nothing of the collector and uses only
+/// integers and raw pointers; `Address` and everything else build on it.
+/// Each wrapper is thin: its doc comment states what the caller must
+/// guarantee (Pre), what holds when it returns (Post) and the C call it
+/// makes. The wrappers are grouped by concern:
+///
+/// - `VirtualMemory.swift`: reserve, release, decommit, protect, page size
+/// - `Files.swift`: open, read, write, close, descriptor checks
+/// - `Clock.swift`: the monotonic clock
+/// - `Process.swift`: process id, errno, environment, exit and fork hooks,
+///   ending the process
+/// - `Futex.swift`: sleeping on and waking a 32-bit word
+/// - `Threading.swift`: stack bounds, thread-exit key, the collector's own
+///   threads, CPU count, yielding
+/// - `StopSignals.swift`: the signal handshake that stops other threads
+/// - `PageResidency.swift`: which pages of a range were ever written, from
+///   /proc/self/pagemap (built on `Files`)
+///
+/// Not here, and called directly where needed, because they never enter the
+/// kernel: the pure memory functions `memcpy`, `memset` and `memmove`; the
+/// shim's thread-local slots (`swiftgc_thread_cache`, `swiftgc_thread_record`,
+/// `swiftgc_lock_depth`, ...), `swiftgc_current_thread` (pthread_self) and
+/// `swiftgc_thread_pointer`; CPU and compiler hints (`swiftgc_spin_pause`,
+/// `swiftgc_prefetch`, `swiftgc_materialize`); libunwind and the dynamic
+/// loader reading our own memory (`swiftgc_visit_stack_with_registers`,
+/// `swiftgc_visit_thread_storage`, `swiftgc_capture_stack`,
+/// `swiftgc_describe_address`); the bdwgc layer's hooks (`swiftgc_boehm_*`);
+/// and atomic operations, which go through `Support/Atomics.swift`.
+enum OS {}

@@ -24,6 +24,6 @@ enum AnonymousMappings {
     }
 
     private static func isBrkHeap(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
-        OptionParser.equals(path, "[heap]")
+        ByteText.equals(path, "[heap]")
     }
 }

@@ -8,6 +8,6 @@ enum Stacks {
     static func visitCurrentThread(context: UnsafeMutableRawPointer,
                                    _ visit: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?,
                                                             UnsafeMutableRawPointer?) -> Void) {
-        swiftgc_visit_stack_with_registers(swiftgc_current_stack_base(), visit, context)
+        swiftgc_visit_stack_with_registers(OS.currentStackBase, visit, context)
     }
 }

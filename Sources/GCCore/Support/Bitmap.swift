@@ -18,10 +18,13 @@ struct Bitmap {
     }
 
     /// Sets the bit and returns whether it was already set.
-    /// testAndSet with an atomic OR, for bitmaps several threads set.
+    /// testAndSet with an atomic OR, for bitmaps several threads set: of
+    /// two markers reaching one object, exactly one sees the bit clear.
+    /// Only that atomicity is relied on (the world is stopped while marking,
+    /// so the object's contents do not change).
     @inline(__always) func atomicTestAndSet(_ index: Int) -> Bool {
         let mask: UInt64 = 1 &<< UInt64(index & 63)
-        return swiftgc_atomic_fetch_or_u64(words + (index &>> 6), mask) & mask != 0
+        return Atomics.fetchOr(acquiringAndReleasing: words + (index &>> 6), mask) & mask != 0
     }
 
     @inline(__always) func testAndSet(_ index: Int) -> Bool {

@@ -4,8 +4,10 @@ import _CSwiftGC
 /// frees and collections. The allocation fast path never takes it.
 ///
 /// The lock word lives in the collector's mapped state, so it is a plain
-/// `UInt32` driven by the shim's atomic operations and futex calls:
-/// 0 = unlocked, 1 = locked, 2 = locked with possible sleepers.
+/// `UInt32` driven by `Atomics` and the futex calls of `OS`:
+/// 0 = unlocked, 1 = locked, 2 = locked with possible sleepers. Taking the
+/// lock is acquiring and giving it back releasing, so each holder sees
+/// every write the previous holder made.
 struct HeapLock {
     var word: UInt32 = 0
 }
@@ -17,20 +19,20 @@ extension UnsafeMutablePointer where Pointee == HeapLock {
         // by the bootstrap arena (BuildFlavor folds this test away).
         if BuildFlavor.isMallocReplacement { swiftgc_set_lock_depth(swiftgc_lock_depth() &+ 1) }
         let word = UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self)
-        if swiftgc_atomic_compare_exchange_u32(word, 0, 1) != 0 { return }
+        if Atomics.compareExchange(acquiring: word, expected: 0, desired: 1) { return }
         // Contended: spin briefly, then sleep on the futex.
         for _ in 0..<100 {
-            if swiftgc_atomic_compare_exchange_u32(word, 0, 1) != 0 { return }
+            if Atomics.compareExchange(acquiring: word, expected: 0, desired: 1) { return }
         }
-        while swiftgc_atomic_exchange_u32(word, 2) != 0 {
-            swiftgc_futex_wait(word, 2)
+        while Atomics.exchange(acquiringAndReleasing: word, 2) != 0 {
+            OS.futexWait(word, expected: 2)
         }
     }
 
     func unlock() {
         let word = UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self)
-        if swiftgc_atomic_exchange_u32(word, 0) == 2 {
-            swiftgc_futex_wake(word, 1)
+        if Atomics.exchange(acquiringAndReleasing: word, 0) == 2 {
+            OS.futexWake(word, count: 1)
         }
         if BuildFlavor.isMallocReplacement { swiftgc_set_lock_depth(swiftgc_lock_depth() &- 1) }
     }

@@ -90,7 +90,7 @@ struct Message {
     fileprivate func writeLine(descriptor: Int32 = 2) {
         var written = 0
         while written < count {
-            let result = write(descriptor, storage + written, count - written)
+            let result = OS.write(descriptor, from: storage + written, count: count - written)
             if result <= 0 { break }
             written += result
         }

@@ -12,8 +12,8 @@ extension ThreadRegistry {
 
     /// Stops all registered threads except `current`; returns the epoch.
     func stopOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?) -> UInt64 {
-        let epoch = swiftgc_begin_stop()
-        forEachOther(than: current) { _ = swiftgc_send_suspend($0.pointee.thread) }
+        let epoch = OS.beginStop()
+        forEachOther(than: current) { OS.sendSuspend(to: $0.pointee.thread) }
         var waited = 0
         var hasWarned = false
         while true {
@@ -22,11 +22,11 @@ extension ThreadRegistry {
                 if !record.hasStopped(for: epoch) { waiting += 1 }
             }
             if waiting == 0 { return epoch }
-            swiftgc_wait_for_acknowledgement(10)
+            OS.waitForAcknowledgement(milliseconds: 10)
             waited += 10
             if waited % ThreadRegistry.resendIntervalMilliseconds == 0 {
                 forEachOther(than: current) { record in
-                    if !record.hasStopped(for: epoch) { _ = swiftgc_send_suspend(record.pointee.thread) }
+                    if !record.hasStopped(for: epoch) { OS.sendSuspend(to: record.pointee.thread) }
                 }
             }
             if waited >= 5000 && !hasWarned {
@@ -42,8 +42,8 @@ extension ThreadRegistry {
 
     /// Lets the threads stopped for `epoch` run again.
     func restartOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?, epoch: UInt64) {
-        swiftgc_release_stop(epoch)
-        forEachOther(than: current) { _ = swiftgc_send_restart($0.pointee.thread) }
+        OS.releaseStop(epoch)
+        forEachOther(than: current) { OS.sendRestart(to: $0.pointee.thread) }
     }
 
     func forEachOther(than current: UnsafeMutablePointer<ThreadRecord>?,
@@ -57,8 +57,10 @@ extension ThreadRegistry {
 }
 
 extension UnsafeMutablePointer where Pointee == ThreadRecord {
-    /// Whether the thread's handler has acknowledged stop `epoch`.
+    /// Whether the thread's handler has acknowledged stop `epoch`. Acquiring:
+    /// it pairs with the handler's releasing store of the epoch, so the stack
+    /// pointer the handler recorded before it is visible once this is true.
     func hasStopped(for epoch: UInt64) -> Bool {
-        withUnsafePointer(to: &pointee.suspension.acknowledged_epoch) { swiftgc_atomic_load_u64($0) } == epoch
+        withUnsafePointer(to: &pointee.suspension.acknowledged_epoch) { Atomics.load(acquiring: $0) } == epoch
     }
 }

@@ -159,15 +159,15 @@ struct ThreadRegistry {
         record.pointee.thread = swiftgc_current_thread()
         record.pointee.threadPointer = swiftgc_thread_pointer()
         record.pointee.isDetached = false
-        record.pointee.stackBase = UInt(bitPattern: swiftgc_current_stack_base())
-        record.pointee.stackLimit = UInt(bitPattern: swiftgc_current_stack_limit())
+        record.pointee.stackBase = UInt(bitPattern: OS.currentStackBase)
+        record.pointee.stackLimit = UInt(bitPattern: OS.currentStackLimit)
         record.pointee.next = threads
         threads = record
         registeredCount += 1
         swiftgc_set_thread_cache(UnsafeMutableRawPointer(record.pointee.cache))
         swiftgc_set_thread_record(UnsafeMutableRawPointer(record))
-        swiftgc_arm_exit_key(UnsafeMutableRawPointer(record))
-        swiftgc_accept_stop_signals()
+        OS.armThreadExitKey(UnsafeMutableRawPointer(record))
+        OS.acceptStopSignals()
         return record
     }
 

@@ -87,6 +87,9 @@ static inline uint32_t swiftgc_atomic_exchange_u32(uint32_t *word, uint32_t valu
 static inline int swiftgc_atomic_compare_exchange_u32(uint32_t *word, uint32_t expected, uint32_t desired) {
     return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
+static inline int swiftgc_atomic_compare_exchange_u32_acq_rel(uint32_t *word, uint32_t expected, uint32_t desired) {
+    return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 static inline void swiftgc_atomic_store_u32(uint32_t *word, uint32_t value) {
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }

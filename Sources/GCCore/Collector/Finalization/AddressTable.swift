@@ -160,7 +160,7 @@ struct AddressTable {
     /// Unmaps the storage; the table is empty afterwards.
     private mutating func release() {
         if let entries {
-            OS.release(Address(UnsafeMutableRawPointer(entries)), bytes: UInt(capacity &* MemoryLayout<Entry>.stride))
+            OS.release(UnsafeMutableRawPointer(entries), bytes: UInt(capacity &* MemoryLayout<Entry>.stride))
         }
         entries = nil
         capacity = 0
@@ -173,7 +173,7 @@ struct AddressTable {
     private mutating func rehash(capacity newCapacity: Int) -> Bool {
         let bytes = UInt(newCapacity &* MemoryLayout<Entry>.stride)
         guard let memory = OS.reserve(bytes: bytes) else { return false }
-        let newEntries = memory.pointer!.bindMemory(to: Entry.self, capacity: newCapacity)
+        let newEntries = memory.bindMemory(to: Entry.self, capacity: newCapacity)
         let oldEntries = entries
         let oldCapacity = capacity
         entries = newEntries
@@ -191,7 +191,7 @@ struct AddressTable {
                 count &+= 1
                 usedSlots &+= 1
             }
-            OS.release(Address(UnsafeMutableRawPointer(oldEntries)),
+            OS.release(UnsafeMutableRawPointer(oldEntries),
                        bytes: UInt(oldCapacity &* MemoryLayout<Entry>.stride))
         }
         return true

@@ -92,10 +92,10 @@ struct ReadyQueue {
         if tail == capacity {
             let newCapacity = max(256, count &* 2 &+ 16)
             guard let memory = OS.reserve(bytes: UInt(newCapacity &* MemoryLayout<Entry>.stride)) else { return false }
-            let newEntries = memory.pointer!.bindMemory(to: Entry.self, capacity: newCapacity)
+            let newEntries = memory.bindMemory(to: Entry.self, capacity: newCapacity)
             if let entries {
                 for index in head..<tail { newEntries[index &- head] = entries[index] }
-                OS.release(Address(UnsafeMutableRawPointer(entries)),
+                OS.release(UnsafeMutableRawPointer(entries),
                            bytes: UInt(capacity &* MemoryLayout<Entry>.stride))
             }
             entries = newEntries
@@ -128,7 +128,7 @@ struct ReadyQueue {
     /// so that a burst of finalization does not keep its memory.
     mutating func releaseStorageIfEmpty() {
         guard count == 0, capacity > 256, let entries else { return }
-        OS.release(Address(UnsafeMutableRawPointer(entries)), bytes: UInt(capacity &* MemoryLayout<Entry>.stride))
+        OS.release(UnsafeMutableRawPointer(entries), bytes: UInt(capacity &* MemoryLayout<Entry>.stride))
         self.entries = nil
         capacity = 0
         head = 0

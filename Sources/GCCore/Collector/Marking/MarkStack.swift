@@ -32,7 +32,7 @@ struct MarkStack {
     /// Returns the pages the stack touched to the OS.
     mutating func release() {
         let bytes = UInt(max(highWater, count) + 1) * UInt(MemoryLayout<Entry>.stride)
-        if bytes > 64 * 1024 { OS.decommit(Address(UnsafeMutableRawPointer(entries)), bytes: bytes) }
+        if bytes > 64 * 1024 { OS.decommit(UnsafeMutableRawPointer(entries), bytes: bytes) }
         highWater = 0
     }
 }

@@ -112,7 +112,7 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
 
     /// Helpers running in this process.
     var runningHelpers: Int {
-        let process = UInt64(getpid())
+        let process = UInt64(OS.processIdentifier)
         guard load(&pointee.helpersProcess) == process else { return 0 }
         return Int(load(&pointee.helperCount))
     }
@@ -120,27 +120,27 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
     /// Starts the helpers a collection asked for. Called by allocation slow
     /// paths after they release the heap lock; one thread at a time.
     func startWantedHelpers() {
-        let process = UInt64(getpid())
+        let process = UInt64(OS.processIdentifier)
         let starter = load(&pointee.starter)
         // A starter of another process is the parent's, caught by fork.
         guard starter != process,
               withUnsafeMutablePointer(to: &pointee.starter, {
-                  swiftgc_atomic_compare_exchange_u64($0, starter, process) != 0 }) else { return }
-        defer { withUnsafeMutablePointer(to: &pointee.starter) { swiftgc_atomic_store_u64($0, 0) } }
+                  Atomics.compareExchange(acquiringAndReleasing: $0, expected: starter, desired: process) }) else { return }
+        defer { withUnsafeMutablePointer(to: &pointee.starter) { Atomics.store(releasing: $0, 0) } }
         if load(&pointee.helpersProcess) != process {
-            withUnsafeMutablePointer(to: &pointee.helperCount) { swiftgc_atomic_store_u64($0, 0) }
-            withUnsafeMutablePointer(to: &pointee.helpersProcess) { swiftgc_atomic_store_u64($0, process) }
+            withUnsafeMutablePointer(to: &pointee.helperCount) { Atomics.store(releasing: $0, 0) }
+            withUnsafeMutablePointer(to: &pointee.helpersProcess) { Atomics.store(releasing: $0, process) }
         }
         let wanted = Swift.min(Int(load(&pointee.helpersWanted)), MarkingPool.maximumHelpers)
-        withUnsafeMutablePointer(to: &pointee.helpersWanted) { swiftgc_atomic_store_u64($0, 0) }
+        withUnsafeMutablePointer(to: &pointee.helpersWanted) { Atomics.store(releasing: $0, 0) }
         var count = Int(load(&pointee.helperCount))
         while count < wanted {
             let helper = pointee.helpers + count
-            guard swiftgc_start_marking_thread(markingHelperMain, UnsafeMutableRawPointer(helper),
-                                               helper.pointee.threadStack,
-                                               Int(MarkingPool.helperThreadStackBytes)) == 0 else { break }
+            guard OS.startCollectorThread(markingHelperMain, argument: UnsafeMutableRawPointer(helper),
+                                           stack: helper.pointee.threadStack,
+                                           stackBytes: Int(MarkingPool.helperThreadStackBytes)) else { break }
             count &+= 1
-            withUnsafeMutablePointer(to: &pointee.helperCount) { swiftgc_atomic_store_u64($0, UInt64(count)) }
+            withUnsafeMutablePointer(to: &pointee.helperCount) { Atomics.store(releasing: $0, UInt64(count)) }
         }
     }
 
@@ -157,15 +157,17 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
         let wanted = Swift.min(markers &- 1, MarkingPool.maximumHelpers)
         let running = runningHelpers
         if running < wanted {
-            withUnsafeMutablePointer(to: &pointee.helpersWanted) { swiftgc_atomic_store_u64($0, UInt64(wanted)) }
+            withUnsafeMutablePointer(to: &pointee.helpersWanted) { Atomics.store(releasing: $0, UInt64(wanted)) }
         }
         guard running > 0 else { return false }
         pointee.pageMap = state.pointee.heap.pageMap
         pointee.pagemapDescriptor = residency.descriptor
         pointee.count = 0
         pointee.busyHelpers = 0
-        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { swiftgc_atomic_store_u32($0, 0) }
-        let session = withUnsafeMutablePointer(to: &pointee.session) { swiftgc_atomic_fetch_add_u32($0, 1) &+ 1 }
+        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { Atomics.store(releasing: $0, 0) }
+        // Releasing: a helper that reads the session open (acquiring) sees
+        // the page map, pagemap descriptor and counts written above.
+        let session = withUnsafeMutablePointer(to: &pointee.session) { Atomics.fetchAdd(acquiringAndReleasing: $0, 1) &+ 1 }
         precondition(session & 1 == 1, "marking session opened twice")
         wakeHelpers()
         return true
@@ -174,12 +176,12 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
     /// Closes the session; the helpers go back to sleep. Marking is done:
     /// the last drain left no work anywhere.
     func closeSession() {
-        withUnsafeMutablePointer(to: &pointee.session) { _ = swiftgc_atomic_fetch_add_u32($0, 1) }
+        withUnsafeMutablePointer(to: &pointee.session) { _ = Atomics.fetchAdd(acquiringAndReleasing: $0, 1) }
         wakeHelpers()
     }
 
     private func wakeHelpers() {
-        withUnsafeMutablePointer(to: &pointee.session) { swiftgc_futex_wake($0, Int32.max) }
+        withUnsafeMutablePointer(to: &pointee.session) { OS.futexWake($0, count: Int32.max) }
     }
 
     // MARK: Work
@@ -246,54 +248,54 @@ extension UnsafeMutablePointer where Pointee == MarkingPool {
     }
 
     func startWaiting() {
-        withUnsafeMutablePointer(to: &pointee.waitingMarkers) { _ = swiftgc_atomic_fetch_add_u64($0, 1) }
+        withUnsafeMutablePointer(to: &pointee.waitingMarkers) { _ = Atomics.fetchAdd(acquiringAndReleasing: $0, 1) }
     }
 
     func stopWaiting() {
-        withUnsafeMutablePointer(to: &pointee.waitingMarkers) { _ = swiftgc_atomic_fetch_add_u64($0, UInt64.max) }
+        withUnsafeMutablePointer(to: &pointee.waitingMarkers) { _ = Atomics.fetchAdd(acquiringAndReleasing: $0, UInt64.max) }
     }
 
     // MARK: Words shared without the lock
 
-    var session: UInt32 { withUnsafeMutablePointer(to: &pointee.session) { swiftgc_atomic_load_u32($0) } }
+    var session: UInt32 { withUnsafeMutablePointer(to: &pointee.session) { Atomics.load(acquiring: $0) } }
 
     func waitForSessionChange(from session: UInt32) {
-        withUnsafeMutablePointer(to: &pointee.session) { swiftgc_futex_wait($0, session) }
+        withUnsafeMutablePointer(to: &pointee.session) { OS.futexWait($0, expected: session) }
     }
 
     func clearHelperOverflow() {
-        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { swiftgc_atomic_store_u32($0, 0) }
+        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { Atomics.store(releasing: $0, 0) }
     }
 
     func noteHelperOverflow() {
-        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { swiftgc_atomic_store_u32($0, 1) }
+        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { Atomics.store(releasing: $0, 1) }
     }
 
     var didHelperOverflow: Bool {
-        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { swiftgc_atomic_load_u32($0) } != 0
+        withUnsafeMutablePointer(to: &pointee.helperOverflowed) { Atomics.load(acquiring: $0) } != 0
     }
 
     private func load(_ word: inout UInt64) -> UInt64 {
-        withUnsafeMutablePointer(to: &word) { swiftgc_atomic_load_u64($0) }
+        withUnsafeMutablePointer(to: &word) { Atomics.load(acquiring: $0) }
     }
 
-    private var sharedCount: UInt64 { withUnsafeMutablePointer(to: &pointee.count) { swiftgc_atomic_load_u64($0) } }
+    private var sharedCount: UInt64 { withUnsafeMutablePointer(to: &pointee.count) { Atomics.load(acquiring: $0) } }
 
     private func setSharedCount(_ value: UInt64) {
-        withUnsafeMutablePointer(to: &pointee.count) { swiftgc_atomic_store_u64($0, value) }
+        withUnsafeMutablePointer(to: &pointee.count) { Atomics.store(releasing: $0, value) }
     }
 
     private var waitingCount: UInt64 {
-        withUnsafeMutablePointer(to: &pointee.waitingMarkers) { swiftgc_atomic_load_u64($0) }
+        withUnsafeMutablePointer(to: &pointee.waitingMarkers) { Atomics.load(acquiring: $0) }
     }
 
     private func acquire() {
         withUnsafeMutablePointer(to: &pointee.lock) { lock in
-            while swiftgc_atomic_compare_exchange_u32(lock, 0, 1) == 0 { swiftgc_spin_pause() }
+            while !Atomics.compareExchange(acquiring: lock, expected: 0, desired: 1) { swiftgc_spin_pause() }
         }
     }
 
-    private func release() { withUnsafeMutablePointer(to: &pointee.lock) { swiftgc_atomic_store_u32($0, 0) } }
+    private func release() { withUnsafeMutablePointer(to: &pointee.lock) { Atomics.store(releasing: $0, 0) } }
 }
 
 /// A helper thread's body: it sleeps between sessions; during one, it takes
@@ -317,7 +319,7 @@ func markingHelperMain(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPoint
         while pool.session == session {
             guard pool.take(into: &marker.stack, asHelper: true) else {
                 idleRounds &+= 1
-                if idleRounds < 256 { swiftgc_spin_pause() } else { sched_yield() }
+                if idleRounds < 256 { swiftgc_spin_pause() } else { OS.yieldProcessor() }
                 continue
             }
             pool.stopWaiting()
@@ -350,7 +352,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         var markers = Int(clamping: pointee.options[.markers])
         if markers == 0 {
             guard pointee.heap.pages.committedBytes >= Self.parallelMarkingMinimumHeap else { return }
-            markers = Int(swiftgc_available_cpus())
+            markers = OS.availableProcessors
         }
         markers = Swift.min(markers, MarkingPool.maximumHelpers &+ 1)
         guard markers > 1, pool.openSession(markers: markers, state: self, residency: marker.residency) else { return }
