@@ -32,10 +32,13 @@ static int is_init_called;
 static GC_warn_proc warn_procedure;
 /* Called by boehm_variables.c when a collection starts. */
 GC_start_callback_proc swiftgc_boehm_start_callback;
+/* From boehm_variables.c. */
+void swiftgc_boehm_register_hooks(void);
 
 /* ---- Initialisation and allocation ---- */
 BOEHM_EXPORT void GC_init(void) {
     is_init_called = 1;
+    swiftgc_boehm_register_hooks();
     gc_register_thread();
 }
 BOEHM_EXPORT int GC_is_init_called(void) { return is_init_called; }

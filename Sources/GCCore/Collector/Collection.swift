@@ -25,7 +25,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     var collectionBudget: UInt {
         let growth = UInt(pointee.options[.heapGrowth])
         var proportional = pointee.statistics.bytesInUse / 100 * growth
-        let divisor = UInt(swiftgc_boehm_free_space_divisor()) // bdwgc's GC_free_space_divisor, if set
+        let divisor = UInt(swiftgc_free_space_divisor()) // 0 unless a collection hook sets one (bdwgc's GC_free_space_divisor)
         if divisor > 0 { proportional = pointee.statistics.bytesInUse / divisor }
         return max(UInt(pointee.options[.initialHeap]), proportional)
     }
@@ -42,7 +42,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         if MallocFamily.replacesCollection(self) { return }
         #endif
         let pageMap = pointee.heap.pageMap
-        guard swiftgc_boehm_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else { return }
+        guard swiftgc_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else { return }
         Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
             state.collect(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))

@@ -23,12 +23,13 @@ enum OtherRoots {
 }
 
 extension UnsafeMutablePointer where Pointee == CollectorState {
-    /// Calls the bdwgc layer's hook (a no-op without it), which calls the
-    /// push-other-roots callback and then counts this collection in GC_gc_no.
+    /// Calls the push-other-roots collection hook, if one is registered: the
+    /// bdwgc layer's calls the program's callback and counts this collection
+    /// in GC_gc_no.
     func markOtherRoots(_ marker: inout Marker) {
         withUnsafeMutablePointer(to: &marker) { markerPointer in
             pointee.kinds.otherRootsMarker = markerPointer
-            swiftgc_boehm_push_other_roots(pointee.statistics.collections)
+            swiftgc_push_other_roots(pointee.statistics.collections)
             pointee.kinds.otherRootsMarker = nil
         }
     }
