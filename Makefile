@@ -33,6 +33,7 @@ BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
+LIBRARY_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCBoehm -type f)
 PRELOAD_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCPreload -type f)
 EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/examples/%,$(wildcard c-examples/*.c))
 C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/test_*.c))
@@ -62,7 +63,7 @@ bench-deps: deps
 boehm-test-deps: deps
 	$(call install_packages,$(BOEHM_TEST_PACKAGES))
 
-$(LIBRARY): $(CORE_SOURCES) | deps
+$(LIBRARY): $(LIBRARY_SOURCES) | deps
 	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(EMBEDDED_SCRATCH)
 	@mkdir -p $(BUILD)/lib
 	cp $(EMBEDDED_SCRATCH)/release/libswiftgc.so $@
@@ -319,7 +320,7 @@ $(eval $(call fuzz_swift_target,options,options/FuzzOptions.swift))
 # path). Edge counters only: comparison tracing (trace-cmp) in the marking
 # loops halved the executions per second. SwiftPM does not rebuild objects
 # when only these flags change: remove $(FUZZ_SCRATCH) after editing them.
-$(FUZZ)/lib/libswiftgc.so: $(CORE_SOURCES) | deps
+$(FUZZ)/lib/libswiftgc.so: $(LIBRARY_SOURCES) | deps
 	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(FUZZ_SCRATCH) \
 	  -Xswiftc -sanitize=fuzzer -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table \
 	  -Xcc -fsanitize-coverage=inline-8bit-counters,pc-table

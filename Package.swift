@@ -30,8 +30,6 @@ var coreLinkerSettings: [LinkerSetting] = [.linkedLibrary("unwind")]
 var shimCSettings: [CSetting] = []
 if isEmbeddedBuild {
     shimCSettings += [.define("SWIFTGC_INTERPOSE_PTHREAD_CREATE")]
-    // The bdwgc compatibility layer (GC_* functions) is part of the C library only.
-    shimCSettings += [.define("SWIFTGC_BOEHM_EXPORTS")]
 }
 if isEmbeddedBuild {
     coreSwiftSettings += [
@@ -72,18 +70,27 @@ let coreTarget: Target = .target(
     linkerSettings: coreLinkerSettings
 )
 
+// C front ends above the collector. Each forwards to the collector's C
+// functions (gc_* and the internal swiftgc_* exports), which are resolved
+// when the library is linked, so neither needs GCCore as a dependency.
+// The bdwgc compatibility layer (GC_* functions) is part of libswiftgc.so
+// only, so that a Swift program using the package can still link bdwgc.
+let boehmTarget: Target = .target(name: "_CSwiftGCBoehm")
+// The malloc family of libswiftgc-preload.so.
+let preloadTarget: Target = .target(name: "_CSwiftGCPreload", dependencies: ["_CSwiftGC"])
+
 let package: Package
 if isPreloadBuild {
     package = Package(
         name: "SwiftGC",
         products: [.library(name: "swiftgc-preload", type: .dynamic, targets: ["GCCore", "_CSwiftGCPreload"])],
-        targets: [shimTarget, coreTarget, .target(name: "_CSwiftGCPreload", dependencies: ["_CSwiftGC"])]
+        targets: [shimTarget, coreTarget, preloadTarget]
     )
 } else if isEmbeddedBuild {
     package = Package(
         name: "SwiftGC",
-        products: [.library(name: "swiftgc", type: .dynamic, targets: ["GCCore"])],
-        targets: [shimTarget, coreTarget]
+        products: [.library(name: "swiftgc", type: .dynamic, targets: ["GCCore", "_CSwiftGCBoehm"])],
+        targets: [shimTarget, coreTarget, boehmTarget]
     )
 } else {
     package = Package(

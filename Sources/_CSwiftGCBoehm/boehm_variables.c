@@ -6,12 +6,10 @@
  * start and when the collector paces collections. The GC_set_* functions of
  * boehm.c write the same variables.
  */
-#ifdef SWIFTGC_BOEHM_EXPORTS
-/* Not _CSwiftGC.h, which includes swiftgc.h with the types only. */
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
 #include "../../include/boehm/gc/gc_mark.h"
-#include "include/collection_hooks.h"
+#include "_CSwiftGCBoehm.h"
 #include <stdint.h>
 
 #define BOEHM_EXPORT __attribute__((visibility("default")))
@@ -106,4 +104,3 @@ static const swiftgc_collection_hooks hooks = {
  * reaches this layer through LD_PRELOAD from a library initialised first. */
 __attribute__((constructor)) void swiftgc_boehm_register_hooks(void) { swiftgc_register_collection_hooks(&hooks); }
 
-#endif /* SWIFTGC_BOEHM_EXPORTS */
