@@ -62,10 +62,13 @@ let shimTarget: Target = .target(
     cSettings: shimCSettings,
     linkerSettings: [.linkedLibrary("unwind"), .linkedLibrary("dl")]
 )
+// The malloc-replacement front end is compiled only into the preload library,
+// whose C target defines the leak check's stack capture that it calls.
+let preloadOnlySources = ["MallocAPI", "Exports/MallocExports.swift"]
 let coreTarget: Target = .target(
     name: "GCCore",
     dependencies: ["_CSwiftGC"],
-    exclude: ["README.md", "exports.map", "preload.map"],
+    exclude: ["README.md", "exports.map", "preload.map"] + (isPreloadBuild ? [] : preloadOnlySources),
     swiftSettings: coreSwiftSettings,
     linkerSettings: coreLinkerSettings
 )

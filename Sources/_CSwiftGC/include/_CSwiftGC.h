@@ -219,6 +219,8 @@ static inline uint64_t swiftgc_atomic_fetch_and_u64(uint64_t *word, uint64_t val
 }
 
 /* ---- Leak check (libswiftgc-preload.so, SWIFTGC_MODE=leak-check) --------
+ * Defined in Sources/_CSwiftGCPreload/leak_check.c, which only the preload
+ * library links, as only it compiles their callers (GCCore/MallocAPI).
  * Stores in frames up to capacity return addresses of the calling thread's
  * stack, innermost first, leaving out the collector's own frames
  * (unw_backtrace). Returns how many. Returns 0 when called again while this

@@ -1,7 +1,9 @@
 /* Leak check (SWIFTGC_MODE=leak-check in libswiftgc-preload.so): capturing
  * the stack of each allocation with libunwind, describing return addresses
  * with dladdr, and ending the process with the leak exit status. The stack
- * depot and the report are in Swift (GCCore/Preload). */
+ * depot and the report are in Swift (GCCore/MallocAPI), which is compiled
+ * only into the preload library, like this file; the functions are declared
+ * in _CSwiftGC.h, where the collector finds them. */
 #define _GNU_SOURCE
 #include "_CSwiftGC.h"
 
