@@ -2,14 +2,17 @@
 #
 #   make            the release libswiftgc.so and libswiftgc-preload.so in build/lib
 #   make demo       build it and run c-examples/demo.c
-#   make test       Swift tests, C tests and library checks
+#   make test       Swift tests, C tests, preload and bdwgc tests, library checks
 #   make test-stress C tests and examples under SWIFTGC_STRESS and SWIFTGC_VERIFY=1
 #   make test-model the model-based random test at length (see MODEL_* below)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (see Tests/Fuzz)
 #   make bench      side-by-side benchmarks (see Benchmarks/README.md)
 #   make install    PREFIX=/usr/local by default
 #
-# Debian packages that are missing are installed with apt-get first.
+# Debian packages that are missing are installed with apt-get first. The
+# recipes longer than a line are scripts, each runnable by hand: scripts/
+# (checks of the libraries and the sources, package installation) and the
+# runner in each Tests/ folder.
 
 PREFIX ?= /usr/local
 BUILD := build
@@ -30,7 +33,6 @@ BENCH_PACKAGES += libjemalloc2 libmimalloc2.0 python3 perl sqlite3 xz-utils gcc 
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
 # bdwgc itself, for the reference runs of the bdwgc compatibility tests.
 BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
 LIBRARY_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCBoehm -type f)
@@ -44,24 +46,14 @@ C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard T
 
 all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
-# Installs the Debian packages in $(1) that are not installed yet, saying which.
-define install_packages
-	@missing=""; for package in $(1); do \
-	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing missing Debian packages:$$missing"; \
-	  $(SUDO) apt-get install -y $$missing || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; }; \
-	fi
-endef
-
 deps:
-	$(call install_packages,$(BUILD_PACKAGES))
+	@scripts/install_packages.sh $(BUILD_PACKAGES)
 
 bench-deps: deps
-	$(call install_packages,$(BENCH_PACKAGES))
+	@scripts/install_packages.sh $(BENCH_PACKAGES)
 
 boehm-test-deps: deps
-	$(call install_packages,$(BOEHM_TEST_PACKAGES))
+	@scripts/install_packages.sh $(BOEHM_TEST_PACKAGES)
 
 $(LIBRARY): $(LIBRARY_SOURCES) | deps
 	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(EMBEDDED_SCRATCH)
@@ -116,13 +108,13 @@ $(BUILD)/preload-tests/%: Tests/PreloadTests/%.cpp
 # The malloc family, planted bugs and real programs under the preload, in
 # every mode (Tests/PreloadTests/run.sh).
 preload-tests: $(PRELOAD_LIBRARY) $(PRELOAD_TEST_PROGRAMS)
-	$(call install_packages,$(PRELOAD_TEST_PACKAGES))
+	@scripts/install_packages.sh $(PRELOAD_TEST_PACKAGES)
 	Tests/PreloadTests/run.sh $(PRELOAD_LIBRARY) $(BUILD)/preload-tests
 
-# bdwgc compatibility: one program written against gc.h, built with our
-# headers (-lswiftgc) and with Debian's (-lgc). The -lgc binary runs on bdwgc
-# for the reference output, then on SwiftGC through LD_PRELOAD; all three
-# outputs must be identical, and the preloaded run must really use SwiftGC.
+# bdwgc compatibility (Tests/BoehmTests/run.sh): one program written against
+# gc.h, built with our headers (-lswiftgc) and with Debian's (-lgc), and
+# Debian's programs that use bdwgc (w3m, mmv, guile, chase, debfoster), each
+# giving the same output on bdwgc and on SwiftGC.
 BOEHM_PROGRAM := Tests/BoehmTests/bdwgc_program.c
 $(BUILD)/boehm/on_swiftgc: $(BOEHM_PROGRAM) $(LIBRARY) $(wildcard include/boehm/*.h include/boehm/gc/*.h)
 	@mkdir -p $(BUILD)/boehm
@@ -133,66 +125,20 @@ $(BUILD)/boehm/on_bdwgc: $(BOEHM_PROGRAM) | boehm-test-deps
 	$(CC) $(filter-out -Iinclude,$(C_FLAGS)) $< -lgc -ldl -lpthread -o $@
 
 boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
-	@cd $(BUILD)/boehm && \
-	EXPECT_COLLECTOR=bdwgc ./on_bdwgc > bdwgc.out && \
-	EXPECT_COLLECTOR=swiftgc ./on_swiftgc > swiftgc.out && \
-	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so EXPECT_COLLECTOR=swiftgc ./on_bdwgc > preload.out && \
-	diff -u bdwgc.out swiftgc.out && diff -u bdwgc.out preload.out && \
-	echo "bdwgc program: same output on bdwgc, with SwiftGC's gc.h, and on SwiftGC via LD_PRELOAD."
-	@Tests/BoehmTests/generate_page.sh > $(BUILD)/boehm/page.html && \
-	w3m -dump -cols 100 $(BUILD)/boehm/page.html > $(BUILD)/boehm/w3m-bdwgc.txt && \
-	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 w3m -dump -cols 100 $(BUILD)/boehm/page.html \
-	  > $(BUILD)/boehm/w3m-swiftgc.txt 2> $(BUILD)/boehm/w3m-swiftgc.err && \
-	grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/w3m-swiftgc.err && \
-	cmp $(BUILD)/boehm/w3m-bdwgc.txt $(BUILD)/boehm/w3m-swiftgc.txt && \
-	echo "w3m -dump of a $$(wc -c < $(BUILD)/boehm/page.html)-byte page: identical on bdwgc and on SwiftGC (LD_PRELOAD), which collected."
-	@for collector in bdwgc swiftgc; do \
-	  rm -rf $(BUILD)/boehm/mmv-$$collector && mkdir -p $(BUILD)/boehm/mmv-$$collector && \
-	  (cd $(BUILD)/boehm/mmv-$$collector && for i in $$(seq 1 300); do : > file_$$i.txt; done && \
-	   if [ $$collector = swiftgc ]; then export LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so; fi && \
-	   mmv -v '*.txt' '#1.md' > ../mmv-$$collector.out && ls > ../mmv-$$collector.files) || exit 1; \
-	done; \
-	cmp $(BUILD)/boehm/mmv-bdwgc.out $(BUILD)/boehm/mmv-swiftgc.out && \
-	cmp $(BUILD)/boehm/mmv-bdwgc.files $(BUILD)/boehm/mmv-swiftgc.files && \
-	echo "mmv renaming 300 files: same output and result on bdwgc and on SwiftGC (LD_PRELOAD)."
-	@guile --no-auto-compile Tests/BoehmTests/guile_allocation.scm > $(BUILD)/boehm/guile-bdwgc.out && \
-	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 guile --no-auto-compile \
-	  Tests/BoehmTests/guile_allocation.scm > $(BUILD)/boehm/guile-swiftgc.out 2> $(BUILD)/boehm/guile-swiftgc.err && \
-	grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/guile-swiftgc.err && \
-	cmp $(BUILD)/boehm/guile-bdwgc.out $(BUILD)/boehm/guile-swiftgc.out && \
-	echo "guile 3.0 (object kinds, mark procedures, weak tables, guardians): same output on bdwgc and on SwiftGC (LD_PRELOAD), which collected."
-	@rm -rf $(BUILD)/boehm/chase && mkdir -p $(BUILD)/boehm/chase/level0 && cd $(BUILD)/boehm/chase && \
-	(cd level0 && seq 1 2000 | sed 's/^/target_/' | xargs touch) && \
-	for level in 1 2 3 4 5; do mkdir level$$level && cp -s "$$PWD"/level$$((level - 1))/* level$$level/ || exit 1; done && \
-	ls -d "$$PWD"/level5/* > names.txt && \
-	chase -f names.txt > ../chase-bdwgc.out && \
-	LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 SWIFTGC_INITIAL_HEAP=256K chase -f names.txt \
-	  > ../chase-swiftgc.out 2> ../chase-swiftgc.err && \
-	grep -q '^swiftgc: collections [1-9]' ../chase-swiftgc.err && cmp ../chase-bdwgc.out ../chase-swiftgc.out && \
-	echo "chase following 2000 chains of 5 symlinks: same output on bdwgc and on SwiftGC (LD_PRELOAD, 256K budget), which collected."
-	@for options in "-n -d libgc-dev" "-n -i -s"; do \
-	  debfoster $$options > $(BUILD)/boehm/debfoster-bdwgc.out && \
-	  LD_PRELOAD=$(LIBRARY_DIRECTORY)/libswiftgc.so SWIFTGC_STATS=1 SWIFTGC_INITIAL_HEAP=256K debfoster $$options \
-	    > $(BUILD)/boehm/debfoster-swiftgc.out 2> $(BUILD)/boehm/debfoster-swiftgc.err && \
-	  grep -q '^swiftgc: collections [1-9]' $(BUILD)/boehm/debfoster-swiftgc.err && \
-	  cmp $(BUILD)/boehm/debfoster-bdwgc.out $(BUILD)/boehm/debfoster-swiftgc.out || exit 1; \
-	done; echo "debfoster reading the package database (-d libgc-dev, -s): same output on bdwgc and on SwiftGC (LD_PRELOAD, 256K budget), which collected."
+	@Tests/BoehmTests/run.sh $(LIBRARY) $(BUILD)/boehm
 
 swift-test: | deps
 	swift test --no-parallel
 
 # Each C test prints "N passed, M failed" and exits non-zero on failure.
 c-tests: $(C_TESTS) $(C_TEST_LIBRARIES)
-	@failed=""; for test in $(C_TESTS); do \
-	  echo "== $$test"; ./$$test || failed="$$failed $$(basename $$test)"; done; \
-	if [ -n "$$failed" ]; then echo "C tests failed:$$failed"; exit 1; fi; \
-	echo "All $(words $(C_TESTS)) C test programs passed."
+	@Tests/CTests/run.sh $(C_TESTS)
 
 # Every C test and example again, collecting every STRESS allocations and
-# verifying the heap at each collection. STRESS_LONG applies to the programs
-# in STRESS_LONG_PROGRAMS, whose heaps are so big that a collection every few
-# thousand allocations would take hours. CI runs `make test-stress STRESS=5000`
-# (about a minute); the default is the thorough run.
+# verifying the heap at each collection (Tests/CTests/stress.sh). STRESS_LONG
+# applies to the programs in STRESS_LONG_PROGRAMS, whose heaps are so big that
+# a collection every few thousand allocations would take hours. CI runs
+# `make test-stress STRESS=5000` (about a minute); the default is the thorough run.
 STRESS ?= 1000
 STRESS_LONG ?= 200000
 # Marking threads under stress: more than most machines have cores, so the
@@ -200,76 +146,30 @@ STRESS_LONG ?= 200000
 STRESS_MARKERS ?= 3
 STRESS_LONG_PROGRAMS := test_long_list
 test-stress: $(C_TESTS) $(C_TEST_LIBRARIES) $(EXAMPLES)
-	@failed=""; for program in $(C_TESTS) $(EXAMPLES); do \
-	  interval=$(STRESS); \
-	  case " $(STRESS_LONG_PROGRAMS) " in *" $$(basename $$program) "*) interval=$(STRESS_LONG);; esac; \
-	  echo "== SWIFTGC_STRESS=$$interval SWIFTGC_VERIFY=1 SWIFTGC_MARKERS=$(STRESS_MARKERS) $$program"; \
-	  SWIFTGC_STRESS=$$interval SWIFTGC_VERIFY=1 SWIFTGC_MARKERS=$(STRESS_MARKERS) ./$$program \
-	    > $(BUILD)/stress-output.txt 2>&1 \
-	    || { cat $(BUILD)/stress-output.txt; failed="$$failed $$(basename $$program)"; }; \
-	  tail -n 1 $(BUILD)/stress-output.txt; done; \
-	if [ -n "$$failed" ]; then echo "Failed under stress:$$failed"; exit 1; fi; \
-	echo "All $(words $(C_TESTS) $(EXAMPLES)) programs passed under stress and verification."
+	@STRESS=$(STRESS) STRESS_LONG=$(STRESS_LONG) STRESS_MARKERS=$(STRESS_MARKERS) \
+	  STRESS_LONG_PROGRAMS="$(STRESS_LONG_PROGRAMS)" Tests/CTests/stress.sh $(BUILD) $(C_TESTS) $(EXAMPLES)
 
 # The model-based random test at length: MODEL_OPERATIONS per thread, over
 # MODEL_SEEDS consecutive seeds from MODEL_SEED (default: from the clock),
-# single-threaded and with 3 threads. `make test` runs it briefly.
+# single-threaded and with 3 threads (Tests/CTests/model.sh). `make test` runs
+# it briefly.
 MODEL_OPERATIONS ?= 2000000
 MODEL_SEEDS ?= 5
 test-model: $(BUILD)/tests/test_model
-	@seed=$${MODEL_SEED:-$$(date +%s)}; for index in $$(seq 1 $(MODEL_SEEDS)); do \
-	  ./$(BUILD)/tests/test_model $$seed $(MODEL_OPERATIONS) 1 || exit 1; \
-	  ./$(BUILD)/tests/test_model $$((seed + 1000)) $$(($(MODEL_OPERATIONS) / 4)) 3 || exit 1; \
-	  seed=$$((seed + 1)); done
+	@MODEL_OPERATIONS=$(MODEL_OPERATIONS) MODEL_SEEDS=$(MODEL_SEEDS) Tests/CTests/model.sh $(BUILD)/tests/test_model
 
-# The library must need only libc (with its dynamic loader) and libunwind,
-# and export only the C API and the bdwgc compatibility layer.
+# What the libraries need, export and call (scripts/check_library.sh,
+# check_preload_library.sh, check_no_malloc.sh): only libc and libunwind; the
+# C API, the bdwgc layer (libswiftgc.so) or the malloc family (the preload
+# library) and the pthread wrappers; and never malloc from the collector.
 check-library: $(LIBRARY)
-	@needed=$$(readelf -d $(LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
-	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
-	  echo "libswiftgc.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
-	exported=$$(nm -D --defined-only $(LIBRARY) | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}' | grep -v -e '^gc_' -e '^GC_' -e '^pthread_\(create\|exit\|join\|detach\|tryjoin_np\|timedjoin_np\|clockjoin_np\)$$' || true); \
-	if [ -n "$$exported" ]; then echo "libswiftgc.so exports more than gc_*, GC_* and the pthread wrappers: $$exported"; exit 1; fi; \
-	echo "libswiftgc.so needs only libc and libunwind and exports only gc_*, GC_* (bdwgc layer) and the pthread wrappers."
+	@scripts/check_library.sh $(LIBRARY)
 
-# The same for the preload library, whose exports add the malloc family.
-PRELOAD_EXPORTS := malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc \
-  pvalloc malloc_usable_size __libc_malloc __libc_free __libc_calloc __libc_realloc __libc_memalign \
-  __libc_valloc __libc_pvalloc pthread_create pthread_exit pthread_join pthread_detach \
-  pthread_tryjoin_np pthread_timedjoin_np pthread_clockjoin_np
 check-preload-library: $(PRELOAD_LIBRARY)
-	@needed=$$(readelf -d $(PRELOAD_LIBRARY) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | grep -v '^ld-linux' | sort | tr '\n' ' '); \
-	if [ "$$needed" != "libc.so.6 libunwind.so.8 " ]; then \
-	  echo "libswiftgc-preload.so needs [$$needed], expected only libc.so.6 and libunwind.so.8"; exit 1; fi; \
-	exported=$$(nm -D --defined-only $(PRELOAD_LIBRARY) | awk '$$2 ~ /^[TDBRVWi]$$/ {print $$3}' | sort -u); \
-	extra=$$(echo "$$exported" | grep -v '^gc_' | grep -vxF $(foreach name,$(PRELOAD_EXPORTS),-e $(name)) || true); \
-	if [ -n "$$extra" ]; then echo "libswiftgc-preload.so exports more than gc_*, the pthread wrappers and the malloc family: $$extra"; exit 1; fi; \
-	for name in $(PRELOAD_EXPORTS); do echo "$$exported" | grep -qx "$$name" || { echo "libswiftgc-preload.so does not export $$name"; exit 1; }; done; \
-	echo "libswiftgc-preload.so needs only libc and libunwind and exports gc_*, the pthread wrappers and the malloc family."
+	@scripts/check_preload_library.sh $(PRELOAD_LIBRARY)
 
-# The collector never calls malloc. Embedded Swift compiles its own runtime
-# into each module (swift_allocObject, swift_slowAlloc: posix_memalign and
-# free; Hasher's seed: arc4random_buf); nothing calls it, and the link
-# (-function-sections, lld --gc-sections, see Package.swift) must drop it. Both
-# libraries must keep no Swift runtime allocation function, and libswiftgc.so
-# no reference to the malloc family. (malloc_usable_size, a query, is allowed:
-# threads.c measures dynamic TLS blocks with it.)
-SWIFT_RUNTIME_ALLOCATORS := swift_allocObject swift_slowAlloc swift_coroFrameAlloc swift_allocBox swift_allocEmptyBox
-MALLOC_FAMILY := malloc calloc realloc reallocarray free posix_memalign aligned_alloc memalign valloc pvalloc \
-  strdup strndup arc4random arc4random_buf
 check-no-malloc: $(LIBRARY) $(PRELOAD_LIBRARY)
-	@for library in $(LIBRARY) $(PRELOAD_LIBRARY); do \
-	  found=$$(nm $$library | awk '{print $$NF}' | grep -xF $(foreach name,$(SWIFT_RUNTIME_ALLOCATORS),-e $(name)) || true); \
-	  if [ -n "$$found" ]; then echo "$$library contains Swift runtime allocation functions:" $$found; exit 1; fi; done; \
-	found=$$(nm -D --undefined-only $(LIBRARY) | awk '{print $$2}' | sed 's/@.*//' | grep -xF $(foreach name,$(MALLOC_FAMILY),-e $(name)) || true); \
-	if [ -n "$$found" ]; then echo "libswiftgc.so references the malloc family:" $$found; exit 1; fi; \
-	found=$$(objdump -d --no-show-raw-insn $(PRELOAD_LIBRARY) | awk -v family="$(MALLOC_FAMILY)" \
-	  'BEGIN { gsub(/ /, "|", family); pattern = "<(" family ")(@plt)?>$$" } \
-	   /^[0-9a-f]+ <.*>:$$/ { function_name = $$2; next } \
-	   /\t(call|jmp)/ && $$NF ~ pattern && function_name ~ /GCCore|swift_/ { print function_name "->" $$NF }' | sort -u); \
-	if [ -n "$$found" ]; then echo "Swift code in the preload library calls the malloc family:" $$found; exit 1; fi; \
-	echo "Neither library contains the Swift runtime's allocator; libswiftgc.so references no malloc-family function;" \
-	  "no Swift code in libswiftgc-preload.so calls one."
+	@scripts/check_no_malloc.sh $(LIBRARY) $(PRELOAD_LIBRARY)
 
 # ---- Fuzzing ----------------------------------------------------------------
 # Three libFuzzer targets (Tests/Fuzz): the /proc/self/maps reader and the
