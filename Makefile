@@ -12,7 +12,7 @@
 # Debian packages that are missing are installed with apt-get first. The
 # recipes longer than a line are scripts, each runnable by hand: scripts/
 # (checks of the libraries and the sources, package installation) and the
-# runner in each Tests/ folder.
+# runner in each Tests/ folder; fuzzing is in Tests/Fuzz/fuzz.mk.
 
 PREFIX ?= /usr/local
 BUILD := build
@@ -42,7 +42,7 @@ C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
 .PHONY: all deps bench-deps boehm-test-deps demo examples test swift-test c-tests boehm-tests check-library bench install uninstall clean
-.PHONY: check-preload-library preload-tests test-stress test-model check-no-malloc fuzz fuzz-replay
+.PHONY: check-preload-library preload-tests test-stress test-model check-no-malloc
 
 all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
@@ -171,86 +171,7 @@ check-preload-library: $(PRELOAD_LIBRARY)
 check-no-malloc: $(LIBRARY) $(PRELOAD_LIBRARY)
 	@scripts/check_no_malloc.sh $(LIBRARY) $(PRELOAD_LIBRARY)
 
-# ---- Fuzzing ----------------------------------------------------------------
-# Three libFuzzer targets (Tests/Fuzz): the /proc/self/maps reader and the
-# option parser (Swift, compiled with the GCCore files they need) and API call
-# sequences (C, against a libswiftgc.so built with coverage instrumentation).
-# `make fuzz` runs each for FUZZ_SECONDS in turn, niced, in $(BUILD)/fuzz, and
-# merges inputs that reach new edges (not merely new hit counts, which would
-# add hundreds of files) into Tests/Fuzz/<target>/corpus. Crashes are
-# saved as $(BUILD)/fuzz/<target>-crash-*. `make fuzz-replay` (part of
-# `make test`) runs the committed corpus through uninstrumented builds.
-FUZZ_SECONDS ?= 60
-FUZZ_CC ?= clang
-FUZZ := $(BUILD)/fuzz
-FUZZ_SCRATCH := .build-fuzz
-FUZZ_TARGETS := maps options api
-FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Support/Address.swift Support/Message.swift \
-  Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift OS/OS.swift \
-  Roots/MapsParser.swift Roots/LineReader.swift Roots/DataSegments.swift Roots/AnonymousMappings.swift) \
-  Tests/Fuzz/FuzzCheck.swift
-FUZZ_SWIFT_FLAGS := -O -parse-as-library -module-name GCCoreFuzz -I $(FUZZ)/module -lunwind
-
-$(FUZZ)/module/module.modulemap:
-	@mkdir -p $(@D)
-	@printf 'module _CSwiftGC {\n    header "%s"\n    export *\n}\n' $(abspath Sources/_CSwiftGC/include/_CSwiftGC.h) > $@
-
-$(FUZZ)/%.o: Sources/_CSwiftGC/%.c Sources/_CSwiftGC/include/_CSwiftGC.h
-	@mkdir -p $(@D)
-	$(CC) -O1 -g -ISources/_CSwiftGC/include -c $< -o $@
-
-$(FUZZ)/replay_main.o: Tests/Fuzz/replay_main.c
-	@mkdir -p $(@D)
-	$(CC) $(C_FLAGS) -c $< -o $@
-
-# fuzz_<target>: the libFuzzer binary; replay_<target>: the same checks, no
-# instrumentation, run over files. swiftc's warnings about the sanitizer
-# runtime's local symbols are dropped.
-define fuzz_swift_target
-$(FUZZ)/fuzz_$(1): Tests/Fuzz/$(2) $(FUZZ_SWIFT_SOURCES) $(FUZZ)/shim.o | $(FUZZ)/module/module.modulemap
-	@swiftc -sanitize=fuzzer,address $(FUZZ_SWIFT_FLAGS) $$(filter-out %.modulemap,$$^) -o $$@ > $$@.log 2>&1; \
-	  status=$$$$?; grep -v 'Cannot export local symbol' $$@.log; exit $$$$status
-$(FUZZ)/replay_$(1): Tests/Fuzz/$(2) $(FUZZ_SWIFT_SOURCES) $(FUZZ)/shim.o $(FUZZ)/replay_main.o | $(FUZZ)/module/module.modulemap
-	swiftc $(FUZZ_SWIFT_FLAGS) $$(filter-out %.modulemap,$$^) -o $$@
-endef
-$(eval $(call fuzz_swift_target,maps,maps/FuzzMaps.swift))
-$(eval $(call fuzz_swift_target,options,options/FuzzOptions.swift))
-
-# The collector with coverage instrumentation for fuzz_api (its own scratch
-# path). Edge counters only: comparison tracing (trace-cmp) in the marking
-# loops halved the executions per second. SwiftPM does not rebuild objects
-# when only these flags change: remove $(FUZZ_SCRATCH) after editing them.
-$(FUZZ)/lib/libswiftgc.so: $(LIBRARY_SOURCES) | deps
-	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(FUZZ_SCRATCH) \
-	  -Xswiftc -sanitize=fuzzer -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table \
-	  -Xcc -fsanitize-coverage=inline-8bit-counters,pc-table
-	@mkdir -p $(@D)
-	cp $(FUZZ_SCRATCH)/release/libswiftgc.so $@
-
-$(FUZZ)/fuzz_api: Tests/Fuzz/api/fuzz_api.c $(FUZZ)/lib/libswiftgc.so include/swiftgc.h
-	$(FUZZ_CC) $(C_FLAGS) -fsanitize=fuzzer -fno-sanitize-coverage=trace-cmp $< -L$(FUZZ)/lib -lswiftgc -Wl,-rpath,$(abspath $(FUZZ)/lib) -o $@
-
-$(FUZZ)/replay_api: Tests/Fuzz/api/fuzz_api.c $(FUZZ)/replay_main.o $(LIBRARY) include/swiftgc.h
-	$(CC) $(C_FLAGS) $< $(FUZZ)/replay_main.o $(LINK_SWIFTGC) -o $@
-
-fuzz: $(foreach target,$(FUZZ_TARGETS),$(FUZZ)/fuzz_$(target))
-	@for target in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ)/corpus-$$target; \
-	  echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
-	  (cd $(FUZZ) && SWIFT_BACKTRACE=enable=no nice -n 19 ./fuzz_$$target -max_total_time=$(FUZZ_SECONDS) \
-	    -max_len=4096 -close_fd_mask=2 -print_final_stats=1 -artifact_prefix=$$target- \
-	    corpus-$$target ../../Tests/Fuzz/$$target/corpus > $$target.log 2>&1); status=$$?; \
-	  grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|SUMMARY|Fatal error|fuzz_api:' $(FUZZ)/$$target.log; \
-	  if [ $$status != 0 ]; then echo "fuzz_$$target failed: see $(FUZZ)/$$target.log and $(FUZZ)/$$target-crash-*"; exit 1; fi; \
-	  (cd $(FUZZ) && SWIFT_BACKTRACE=enable=no ./fuzz_$$target -set_cover_merge=1 -use_counters=0 -use_cmp=0 -close_fd_mask=2 \
-	    ../../Tests/Fuzz/$$target/corpus corpus-$$target > $$target-merge.log 2>&1) || exit 1; \
-	  echo "Tests/Fuzz/$$target/corpus: $$(ls Tests/Fuzz/$$target/corpus | wc -l) inputs"; \
-	done
-
-fuzz-replay: $(foreach target,$(FUZZ_TARGETS),$(FUZZ)/replay_$(target))
-	@for target in $(FUZZ_TARGETS); do \
-	  ./$(FUZZ)/replay_$$target Tests/Fuzz/$$target/corpus 2>$(FUZZ)/replay-$$target.err \
-	    || { tail -n 5 $(FUZZ)/replay-$$target.err; exit 1; }; done
+include Tests/Fuzz/fuzz.mk
 
 bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps
 	Benchmarks/run.sh
