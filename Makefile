@@ -42,7 +42,7 @@ C_TESTS := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%,$(wildcard Tests/CTests/
 C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard Tests/CTests/lib_*.c))
 
 .PHONY: all deps bench-deps boehm-test-deps demo examples test swift-test c-tests boehm-tests check-library bench install uninstall clean
-.PHONY: check-preload-library preload-tests test-stress test-model check-no-malloc
+.PHONY: check-preload-library preload-tests test-stress test-model check-no-malloc check-layers
 
 all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
@@ -170,6 +170,13 @@ check-preload-library: $(PRELOAD_LIBRARY)
 
 check-no-malloc: $(LIBRARY) $(PRELOAD_LIBRARY)
 	@scripts/check_no_malloc.sh $(LIBRARY) $(PRELOAD_LIBRARY)
+
+# No folder of Sources/GCCore names a type or function that a folder above it
+# defines; the order is the layer table of Sources/GCCore/README.md, which
+# scripts/check_layers.py reads. Prints every violation.
+check-layers:
+	@scripts/install_packages.sh python3
+	@python3 scripts/check_layers.py
 
 include Tests/Fuzz/fuzz.mk
 
