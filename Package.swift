@@ -73,13 +73,16 @@ let coreTarget: Target = .target(
     linkerSettings: coreLinkerSettings
 )
 
-// C front ends above the collector. Each forwards to the collector's C
-// functions (gc_* and the internal swiftgc_* exports), which are resolved
-// when the library is linked, so neither needs GCCore as a dependency.
-// The bdwgc compatibility layer (GC_* functions) is part of libswiftgc.so
-// only, so that a Swift program using the package can still link bdwgc.
+// The bdwgc compatibility layer (GC_* functions), C above the collector: it
+// forwards to gc_* and the internal swiftgc_kinds_* exports, resolved when
+// libswiftgc.so is linked, so it needs GCCore as no dependency; it includes
+// the shim's collection_hooks.h by path, to register its hooks. Part of
+// libswiftgc.so only, so that a Swift program using the package can still
+// link bdwgc.
 let boehmTarget: Target = .target(name: "_CSwiftGCBoehm")
-// The malloc family of libswiftgc-preload.so.
+// The C of libswiftgc-preload.so: the malloc family, forwarding to GCCore's
+// exports, and the leak check's stack capture, which GCCore calls through
+// declarations in _CSwiftGC.h.
 let preloadTarget: Target = .target(name: "_CSwiftGCPreload", dependencies: ["_CSwiftGC"])
 
 let package: Package
