@@ -2,7 +2,7 @@
 #
 #   make            the release libswiftgc.so and libswiftgc-preload.so in build/lib
 #   make demo       build it and run c-examples/demo.c
-#   make test       Swift tests, C tests, preload and bdwgc tests, library checks
+#   make test       Swift tests, C tests, preload and bdwgc tests, library and layer checks
 #   make test-stress C tests and examples under SWIFTGC_STRESS and SWIFTGC_VERIFY=1
 #   make test-model the model-based random test at length (see MODEL_* below)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (see Tests/Fuzz)
@@ -83,7 +83,7 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 
-test: check-library check-preload-library check-no-malloc fuzz-replay c-tests preload-tests boehm-tests swift-test examples
+test: check-layers check-library check-preload-library check-no-malloc fuzz-replay c-tests preload-tests boehm-tests swift-test examples
 
 PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
   $(BUILD)/preload-tests/planted_bugs $(BUILD)/preload-tests/planted_leaks \
