@@ -30,8 +30,6 @@ var coreLinkerSettings: [LinkerSetting] = [.linkedLibrary("unwind")]
 var shimCSettings: [CSetting] = []
 if isEmbeddedBuild {
     shimCSettings += [.define("SWIFTGC_INTERPOSE_PTHREAD_CREATE")]
-    // The bdwgc compatibility layer (GC_* functions) is part of the C library only.
-    shimCSettings += [.define("SWIFTGC_BOEHM_EXPORTS")]
 }
 if isEmbeddedBuild {
     coreSwiftSettings += [
@@ -64,26 +62,41 @@ let shimTarget: Target = .target(
     cSettings: shimCSettings,
     linkerSettings: [.linkedLibrary("unwind"), .linkedLibrary("dl")]
 )
+// The malloc-replacement front end is compiled only into the preload library,
+// whose C target defines the leak check's stack capture that it calls.
+let preloadOnlySources = ["MallocAPI", "Exports/MallocExports.swift"]
 let coreTarget: Target = .target(
     name: "GCCore",
     dependencies: ["_CSwiftGC"],
-    exclude: ["README.md", "exports.map", "preload.map"],
+    exclude: ["README.md", "exports.map", "preload.map"] + (isPreloadBuild ? [] : preloadOnlySources),
     swiftSettings: coreSwiftSettings,
     linkerSettings: coreLinkerSettings
 )
+
+// The bdwgc compatibility layer (GC_* functions), C above the collector: it
+// forwards to gc_* and the internal swiftgc_kinds_* exports, resolved when
+// libswiftgc.so is linked, so it needs GCCore as no dependency; it includes
+// the shim's collection_hooks.h by path, to register its hooks. Part of
+// libswiftgc.so only, so that a Swift program using the package can still
+// link bdwgc.
+let boehmTarget: Target = .target(name: "_CSwiftGCBoehm")
+// The C of libswiftgc-preload.so: the malloc family, forwarding to GCCore's
+// exports, and the leak check's stack capture, which GCCore calls through
+// declarations in _CSwiftGC.h.
+let preloadTarget: Target = .target(name: "_CSwiftGCPreload", dependencies: ["_CSwiftGC"])
 
 let package: Package
 if isPreloadBuild {
     package = Package(
         name: "SwiftGC",
         products: [.library(name: "swiftgc-preload", type: .dynamic, targets: ["GCCore", "_CSwiftGCPreload"])],
-        targets: [shimTarget, coreTarget, .target(name: "_CSwiftGCPreload", dependencies: ["_CSwiftGC"])]
+        targets: [shimTarget, coreTarget, preloadTarget]
     )
 } else if isEmbeddedBuild {
     package = Package(
         name: "SwiftGC",
-        products: [.library(name: "swiftgc", type: .dynamic, targets: ["GCCore"])],
-        targets: [shimTarget, coreTarget]
+        products: [.library(name: "swiftgc", type: .dynamic, targets: ["GCCore", "_CSwiftGCBoehm"])],
+        targets: [shimTarget, coreTarget, boehmTarget]
     )
 } else {
     package = Package(

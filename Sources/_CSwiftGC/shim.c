@@ -6,6 +6,9 @@
 #include <sys/syscall.h>
 #include <linux/futex.h>
 #include <libunwind.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 
 __thread void *swiftgc_thread_cache_slot __attribute__((tls_model("initial-exec")));
 __thread unsigned swiftgc_lock_depth_slot __attribute__((tls_model("initial-exec")));
@@ -84,4 +87,15 @@ void swiftgc_visit_stack_with_registers(void *stack_base, swiftgc_stack_visitor 
     visit_from_here(stack_base, visit, context);
     /* Keep the saved registers alive, in memory, until the visit is over. */
     __asm__ volatile("" : : "r"(&registers) : "memory");
+}
+
+/* Process and descriptor services behind OS/Files.swift and OS/Process.swift
+ * (every library uses them; leak-check reports were the first user). */
+int swiftgc_duplicate_standard_error(void) { return fcntl(2, F_DUPFD_CLOEXEC, 64); }
+
+int swiftgc_descriptor_is_open(int descriptor) { return fcntl(descriptor, F_GETFD) != -1; }
+
+void swiftgc_flush_and_exit(int status) {
+    fflush(NULL);
+    _exit(status);
 }

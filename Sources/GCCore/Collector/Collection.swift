@@ -14,7 +14,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     func collect() {
         if pointee.policy.replacesCollection(UnsafeMutableRawPointer(self)) { return }
         let pageMap = pointee.heap.pageMap
-        guard swiftgc_boehm_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else { return }
+        guard swiftgc_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else { return }
         Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
             state.runCycle(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))

@@ -59,7 +59,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     var collectionBudget: UInt {
         let growth = UInt(pointee.options[.heapGrowth])
         var proportional = pointee.statistics.bytesInUse / 100 * growth
-        let divisor = UInt(swiftgc_boehm_free_space_divisor()) // bdwgc's GC_free_space_divisor, if set
+        let divisor = UInt(swiftgc_free_space_divisor()) // 0 unless a collection hook sets one (bdwgc's GC_free_space_divisor)
         if divisor > 0 { proportional = pointee.statistics.bytesInUse / divisor }
         return max(UInt(pointee.options[.initialHeap]), proportional)
     }

@@ -154,7 +154,7 @@ struct RootEnumeration {
     /// `CollectorState.pushedRootVisitor` for `pushRootRange`.
     private func visitPushedByProgram(_ context: UnsafeMutableRawPointer, _ visit: RootVisitor) {
         state.pointee.pushedRootVisitor = PushedRootVisitor(visit: visit, context: context)
-        swiftgc_boehm_push_other_roots(state.pointee.statistics.collections)
+        swiftgc_push_other_roots(state.pointee.statistics.collections)
         state.pointee.pushedRootVisitor = nil
     }
 

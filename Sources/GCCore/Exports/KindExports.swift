@@ -1,7 +1,7 @@
 import _CSwiftGC
 
 // Entry points for the bdwgc layer's gc_mark.h functions
-// (Sources/_CSwiftGC/boehm_marking.c). Not part of swiftgc.h and not
+// (Sources/_CSwiftGCBoehm/boehm_marking.c). Not part of swiftgc.h and not
 // exported from the library (exports.map keeps swiftgc_* local). Each
 // converts its arguments and forwards.
 

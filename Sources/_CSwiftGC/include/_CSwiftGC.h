@@ -228,6 +228,8 @@ static inline uint64_t swiftgc_atomic_fetch_and_u64(uint64_t *word, uint64_t val
 }
 
 /* ---- Leak check (libswiftgc-preload.so, SWIFTGC_MODE=leak-check) --------
+ * Defined in Sources/_CSwiftGCPreload/leak_check.c, which only the preload
+ * library links, as only it compiles their callers (GCCore/MallocAPI).
  * Stores in frames up to capacity return addresses of the calling thread's
  * stack, innermost first, leaving out the collector's own frames
  * (unw_backtrace). Returns how many. Returns 0 when called again while this
@@ -275,19 +277,9 @@ typedef struct swiftgc_mark_stack_entry {
 typedef swiftgc_mark_stack_entry *(*swiftgc_mark_procedure)(uintptr_t *object, swiftgc_mark_stack_entry *top,
                                                              swiftgc_mark_stack_entry *limit, uintptr_t environment);
 
-/* Hooks into the bdwgc layer (boehm_variables.c); without it (the Swift
- * package) they do nothing. Called with the heap lock held.
- * swiftgc_boehm_collection_may_start: 0 when bdwgc's GC_dont_gc forbids
- * collecting; otherwise calls the start callback, publishes the heap's
- * bounds in GC_least/greatest_plausible_heap_addr and returns 1. */
-int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high);
-/* The value of bdwgc's GC_free_space_divisor if a program set it, else 0. */
-uintptr_t swiftgc_boehm_free_space_divisor(void);
-/* Called once the roots are marked, with the world stopped: calls the
- * GC_set_push_other_roots callback, whose GC_push_all calls reach
- * swiftgc_roots_push_range, then sets GC_gc_no to collections_completed + 1
- * (bdwgc counts a collection once it has marked, after that callback). */
-void swiftgc_boehm_push_other_roots(uint64_t collections_completed);
+/* ---- Collection hooks ----------------------------------------------------
+ * Set by a C front end above the collector (the bdwgc layer); see the header. */
+#include "collection_hooks.h"
 
 /* ---- Sequentially consistent operations for malloc mode's lock-free free --
  * A freeing thread clears a live bit and then reads the span's owner and

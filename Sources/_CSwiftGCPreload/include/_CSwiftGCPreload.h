@@ -1,7 +1,9 @@
 /*
- * _CSwiftGCPreload: the malloc family of libswiftgc-preload.so. The names are
- * reserved in C, so they are defined here and each forwards to a Swift
- * function of GCCore (Exports/MallocExports.swift), where the logic is.
+ * _CSwiftGCPreload: the C parts of libswiftgc-preload.so. The malloc family
+ * (malloc.c): the names are reserved in C, so they are defined here and each
+ * forwards to a Swift function of GCCore (Exports/MallocExports.swift), where
+ * the logic is. The leak check's stack capture (leak_check.c), which the
+ * collector calls; it is declared in _CSwiftGC.h.
  */
 #ifndef SWIFTGC_C_PRELOAD_H
 #define SWIFTGC_C_PRELOAD_H

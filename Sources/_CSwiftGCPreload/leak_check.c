@@ -1,7 +1,9 @@
 /* Leak check (SWIFTGC_MODE=leak-check in libswiftgc-preload.so): capturing
  * the stack of each allocation with libunwind, describing return addresses
  * with dladdr, and ending the process with the leak exit status. The stack
- * depot and the report are in Swift (GCCore/Preload). */
+ * depot and the report are in Swift (GCCore/MallocAPI), which is compiled
+ * only into the preload library, like this file; the functions are declared
+ * in _CSwiftGC.h, where the collector finds them. */
 #define _GNU_SOURCE
 #include "_CSwiftGC.h"
 
@@ -87,11 +89,3 @@ int swiftgc_describe_address(uintptr_t address, swiftgc_address_description *des
     return 1;
 }
 
-int swiftgc_duplicate_standard_error(void) { return fcntl(2, F_DUPFD_CLOEXEC, 64); }
-
-int swiftgc_descriptor_is_open(int descriptor) { return fcntl(descriptor, F_GETFD) != -1; }
-
-void swiftgc_flush_and_exit(int status) {
-    fflush(NULL);
-    _exit(status);
-}

@@ -2,16 +2,17 @@
  * The bdwgc compatibility layer: every GC_* function of include/boehm/gc/gc.h
  * as a thin forwarder onto the native gc_* API (swiftgc.h). It is C because
  * its types are bdwgc's C types (pthread, dlopen, struct layouts, variables).
- * Compiled only into libswiftgc.so (SWIFTGC_BOEHM_EXPORTS), never into the
- * Swift package, so a Swift program can still link bdwgc itself.
+ * Its own target, _CSwiftGCBoehm, above the collector: linked only into
+ * libswiftgc.so, never into the Swift package, so a Swift program can still
+ * link bdwgc itself. What it uses besides swiftgc.h is in _CSwiftGCBoehm.h.
  * Differences from bdwgc are listed in README.md.
  */
-#ifdef SWIFTGC_BOEHM_EXPORTS
 #define _GNU_SOURCE
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
 #include "../../include/boehm/gc/gc_typed.h"
 #include "../../include/boehm/gc/gc_mark.h"
+#include "_CSwiftGCBoehm.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,10 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* From _CSwiftGC.h, which cannot be included here: it includes swiftgc.h
- * with the types only. */
-extern __thread void *swiftgc_thread_record_slot __attribute__((tls_model("initial-exec")));
-void *swiftgc_current_stack_base(void);
 static void *swiftgc_thread_record(void) { return swiftgc_thread_record_slot; }
 
 #define BOEHM_EXPORT __attribute__((visibility("default")))
@@ -32,10 +29,13 @@ static int is_init_called;
 static GC_warn_proc warn_procedure;
 /* Called by boehm_variables.c when a collection starts. */
 GC_start_callback_proc swiftgc_boehm_start_callback;
+/* From boehm_variables.c. */
+void swiftgc_boehm_register_hooks(void);
 
 /* ---- Initialisation and allocation ---- */
 BOEHM_EXPORT void GC_init(void) {
     is_init_called = 1;
+    swiftgc_boehm_register_hooks();
     gc_register_thread();
 }
 BOEHM_EXPORT int GC_is_init_called(void) { return is_init_called; }
@@ -354,4 +354,3 @@ BOEHM_EXPORT void GC_dump(void) {
 BOEHM_EXPORT void GC_set_start_callback(GC_start_callback_proc fn) { swiftgc_boehm_start_callback = fn; }
 BOEHM_EXPORT GC_start_callback_proc GC_get_start_callback(void) { return swiftgc_boehm_start_callback; }
 
-#endif /* SWIFTGC_BOEHM_EXPORTS */

@@ -6,7 +6,6 @@
  * include/boehm/gc/gc.h; README's "Differences from bdwgc" says which are
  * only stored. Compiled only into libswiftgc.so.
  */
-#ifdef SWIFTGC_BOEHM_EXPORTS
 #define _GNU_SOURCE
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
@@ -142,4 +141,3 @@ BOEHM_EXPORT void GC_log_printf(const char *format, ...) {
     va_end(arguments);
 }
 
-#endif /* SWIFTGC_BOEHM_EXPORTS */

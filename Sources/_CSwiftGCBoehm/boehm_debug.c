@@ -6,7 +6,6 @@
  * argument first, so a misuse message names the call site.
  * Compiled only into libswiftgc.so.
  */
-#ifdef SWIFTGC_BOEHM_EXPORTS
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
 
@@ -93,4 +92,3 @@ BOEHM_EXPORT void GC_debug_register_finalizer_unreachable(void *object, GC_final
     GC_register_finalizer_unreachable(object, fn, data, previous_fn, previous_data);
 }
 
-#endif /* SWIFTGC_BOEHM_EXPORTS */

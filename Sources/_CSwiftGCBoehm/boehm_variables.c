@@ -1,16 +1,15 @@
 /*
  * bdwgc's exported variables (GC_dont_gc, GC_free_space_divisor, GC_oom_fn,
- * ...), which programs written for bdwgc set directly, and the hooks through
- * which the collector reads them (declared in _CSwiftGC.h). The collector
- * consults them when a collection is about to start and when it paces
- * collections; the GC_set_* functions of boehm.c write the same variables.
- * Without the bdwgc layer (the Swift package) the hooks do nothing.
+ * ...), which programs written for bdwgc set directly, and the collection
+ * hooks (collection_hooks.h) through which they act on SwiftGC's collections:
+ * registered when the library loads, consulted when a collection is about to
+ * start and when the collector paces collections. The GC_set_* functions of
+ * boehm.c write the same variables.
  */
-#ifdef SWIFTGC_BOEHM_EXPORTS
-/* Not _CSwiftGC.h, which includes swiftgc.h with the types only. */
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
 #include "../../include/boehm/gc/gc_mark.h"
+#include "_CSwiftGCBoehm.h"
 #include <stdint.h>
 
 #define BOEHM_EXPORT __attribute__((visibility("default")))
@@ -51,7 +50,10 @@ GC_finalizer_notifier_proc swiftgc_boehm_synced_finalizer_notifier;
 /* From boehm.c. */
 extern GC_start_callback_proc swiftgc_boehm_start_callback;
 
-int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
+/* 0 when GC_dont_gc forbids collecting; otherwise passes on the program's
+ * writes to the finalization variables, publishes the heap's bounds, calls
+ * the start callback and returns 1. */
+static int collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
     if (GC_dont_gc) return 0;
     /* Written directly by the program, or through GC_set_*: the core keeps
      * its own copies, which take no lock to set. */
@@ -71,7 +73,9 @@ int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high) 
     return 1;
 }
 
-uintptr_t swiftgc_boehm_free_space_divisor(void) {
+/* GC_free_space_divisor if a program changed it, else 0 (pacing follows
+ * SWIFTGC_HEAP_GROWTH). */
+static uintptr_t free_space_divisor(void) {
     GC_word divisor = GC_free_space_divisor;
     return divisor == SWIFTGC_BOEHM_DEFAULT_FREE_SPACE_DIVISOR ? 0 : divisor;
 }
@@ -79,22 +83,24 @@ uintptr_t swiftgc_boehm_free_space_divisor(void) {
 /* From boehm_marking.c. */
 extern GC_push_other_roots_proc swiftgc_boehm_push_other_roots_proc;
 
-void swiftgc_boehm_push_other_roots(uint64_t collections_completed) {
+/* Calls the GC_set_push_other_roots callback, whose GC_push_all calls reach
+ * swiftgc_roots_push_range, then sets GC_gc_no to collections_completed + 1
+ * (bdwgc counts a collection once it has marked, after that callback). */
+static void push_other_roots(uint64_t collections_completed) {
     GC_gc_no = (GC_word)collections_completed;
     GC_push_other_roots_proc procedure = swiftgc_boehm_push_other_roots_proc;
     if (procedure) procedure();
     GC_gc_no = (GC_word)collections_completed + 1;
 }
 
-#else
-#include "_CSwiftGC.h"
+static const swiftgc_collection_hooks hooks = {
+    .collection_may_start = collection_may_start,
+    .free_space_divisor = free_space_divisor,
+    .push_other_roots = push_other_roots,
+};
 
-int swiftgc_boehm_collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
-    (void)heap_low;
-    (void)heap_high;
-    return 1;
-}
-uintptr_t swiftgc_boehm_free_space_divisor(void) { return 0; }
-void swiftgc_boehm_push_other_roots(uint64_t collections_completed) { (void)collections_completed; }
+/* At load, before the program's constructors (which run after those of the
+ * libraries they depend on); GC_init registers again, for a program that
+ * reaches this layer through LD_PRELOAD from a library initialised first. */
+__attribute__((constructor)) void swiftgc_boehm_register_hooks(void) { swiftgc_register_collection_hooks(&hooks); }
 
-#endif /* SWIFTGC_BOEHM_EXPORTS */

@@ -4,25 +4,15 @@
  * onto the collector's kind table (Collector/Marking/ObjectKinds.swift and
  * MarkProcedures.swift). Compiled only into libswiftgc.so.
  */
-#ifdef SWIFTGC_BOEHM_EXPORTS
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
 #include "../../include/boehm/gc/gc_mark.h"
+#include "_CSwiftGCBoehm.h"
 
 #include <stdint.h>
 #include <string.h>
 
 #define BOEHM_EXPORT __attribute__((visibility("default")))
-
-/* From Exports/KindExports.swift (not exported from the library). */
-int swiftgc_kinds_new_kind(uintptr_t descriptor, int adds_object_size, int clears_new_objects);
-int swiftgc_kinds_new_procedure(GC_mark_proc procedure);
-void *swiftgc_kinds_allocate(size_t size, int kind);
-int swiftgc_kinds_kind_and_size(const void *pointer, size_t *size);
-struct GC_ms_entry *swiftgc_kinds_mark_and_push(void *object, struct GC_ms_entry *top, struct GC_ms_entry *limit);
-int swiftgc_kinds_is_marked(const void *pointer);
-void swiftgc_kinds_set_mark_bit(const void *pointer, int is_marked);
-void swiftgc_roots_push_range(const void *low, const void *high);
 
 /* From boehm.c: GC_oom_fn's handling of a failed allocation. */
 void *swiftgc_boehm_out_of_memory(void *result, size_t size);
@@ -120,4 +110,3 @@ BOEHM_EXPORT void GC_push_finalizer_structures(void) {}
 BOEHM_EXPORT size_t GC_get_debug_header_size(void) { return 0; }
 BOEHM_EXPORT void *GC_clear_stack(void *argument) { return argument; }
 
-#endif /* SWIFTGC_BOEHM_EXPORTS */
