@@ -285,7 +285,7 @@ FUZZ := $(BUILD)/fuzz
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_TARGETS := maps options api
 FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Support/Address.swift Support/Message.swift \
-  Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift OS/OS.swift \
+  Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift OS/OS.swift OS/DirtyPageBackend.swift \
   Roots/MapsParser.swift Roots/LineReader.swift Roots/DataSegments.swift Roots/AnonymousMappings.swift) \
   Tests/Fuzz/FuzzCheck.swift
 FUZZ_SWIFT_FLAGS := -O -parse-as-library -module-name GCCoreFuzz -I $(FUZZ)/module -lunwind

@@ -148,6 +148,21 @@ struct DirtyPagesTests {
         }
     }
 
+    @Test func optionNamesEachRequest() {
+        let names: [(String, DirtyPageRequest?)] = [("auto", .automatic), ("uffd", .userfaultfd),
+            ("soft-dirty", .softDirty), ("mprotect", .mprotect), ("none", DirtyPageRequest.none),
+            ("UFFD", nil), ("", nil), ("soft_dirty", nil), ("mprotect ", nil)]
+        for (name, request) in names {
+            var options = Options()
+            var bytes = Array("SWIFTGC_DIRTY_PAGES=\(name)".utf8)
+            bytes.withUnsafeMutableBufferPointer { options.apply(environmentEntry: UnsafeBufferPointer($0)) }
+            #expect(options.dirtyPageRequest == request ?? .automatic,
+                    "SWIFTGC_DIRTY_PAGES=\(name) asks for \(request.map { "\($0)" } ?? "the default, auto")")
+        }
+        #expect(Options().dirtyPageRequest == .automatic && !Options().isEnabled(.refuseUserfaultfd),
+                "the defaults: auto, userfaultfd not refused")
+    }
+
     /// Another SIGSEGV handler that forwards to the one it replaced keeps
     /// writes working; the next collection notices and stops tracking.
     @Test func programHandlerInstalledLaterIsDetected() throws {
