@@ -193,6 +193,17 @@ int gc_is_disabled(void);
 int gc_get_suspend_signal(void);
 int gc_get_restart_signal(void);
 
+/* The name of the dirty-page backend that concurrent marking would use:
+ * "uffd", "soft-dirty", "mprotect" or "none" (collections stop the world
+ * for all of their marking). The first call chooses it, once per process:
+ * the backend SWIFTGC_DIRTY_PAGES names, or for "auto" (the default) the
+ * first of uffd, soft-dirty and mprotect, each only if its self-test on a
+ * scratch mapping passes. A backend named by SWIFTGC_DIRTY_PAGES that
+ * fails prints one "swiftgc:" line and the choice falls back as "auto"
+ * would. The string is static; thread-safe (a second caller waits for the
+ * first choice). */
+const char *gc_dirty_pages_backend(void);
+
 /* ---- Typed allocation ----------------------------------------------------
  * Objects scanned only at the words a bitmap marks as pointers: the other
  * words (numbers, hashes, hidden pointers) never retain anything. */

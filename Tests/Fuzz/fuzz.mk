@@ -18,7 +18,8 @@ FUZZ := $(BUILD)/fuzz
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_TARGETS := maps options api
 FUZZ_SWIFT_SOURCES := $(addprefix Sources/GCCore/,Config/Options.swift Config/OptionParser.swift Config/PreloadMode.swift \
-  Roots/MapsParser.swift Roots/LineReader.swift Roots/DataSegments.swift Roots/AnonymousMappings.swift) \
+  Roots/MapsParser.swift Roots/LineReader.swift Roots/DataSegments.swift Roots/AnonymousMappings.swift \
+  DirtyPages/DirtyPageBackend.swift) \
   $(wildcard Sources/GCCore/OS/*.swift Sources/GCCore/Support/*.swift) Tests/Fuzz/FuzzCheck.swift
 # The two bottom layers, OS and Support, come along whole, and so do the shim
 # files that implement the OS wrappers.

@@ -27,7 +27,7 @@ struct AddressTableTests {
     /// Unmaps the table's storage (the table has no public release).
     private func release(_ table: inout AddressTable) {
         if let entries = table.entries {
-            OS.release(Address(UnsafeMutableRawPointer(entries)),
+            OS.release(UnsafeMutableRawPointer(entries),
                        bytes: UInt(table.capacity * MemoryLayout<AddressTable.Entry>.stride))
         }
         table = AddressTable()

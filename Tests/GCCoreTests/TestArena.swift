@@ -25,7 +25,7 @@ final class TestArena {
         let mappedMetadataBytes = roundUp(metadataBytes, toMultipleOf: PageMap.pageSize)
         let arenaBytes = UInt(arenaPages) * PageMap.pageSize
         mappingBytes = pageMapBytes + freeListBytes + mappedMetadataBytes + arenaBytes
-        mapping = OS.reserve(bytes: mappingBytes)!
+        mapping = Address(OS.reserve(bytes: mappingBytes)!)
         let freeLists = (mapping + pageMapBytes).pointer!
             .bindMemory(to: UnsafeMutablePointer<Span>?.self, capacity: PageAllocator.exactListCount + 1)
         let arenaStart = mapping + pageMapBytes + freeListBytes + mappedMetadataBytes
@@ -36,7 +36,7 @@ final class TestArena {
         metadata = Metadata(start: mapping + pageMapBytes + freeListBytes, bytes: metadataBytes)
     }
 
-    deinit { OS.release(mapping, bytes: mappingBytes) }
+    deinit { OS.release(mapping.pointer!, bytes: mappingBytes) }
 
     var pageMap: PageMap { pages.pageMap }
     var arenaStart: Address { pages.pageMap.arenaStart }

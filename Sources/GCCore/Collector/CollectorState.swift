@@ -70,8 +70,8 @@ extension CollectorState {
             .bindMemory(to: UnsafeMutablePointer<Span>?.self, capacity: PageAllocator.exactListCount + 1)
         let available = metadata.allocate(bytes: UInt(ThreadCache.entryCount) * 8)!
             .bindMemory(to: UnsafeMutablePointer<Span>?.self, capacity: ThreadCache.entryCount)
-        let rootRanges = metadata.allocate(bytes: UInt(RootSet.capacity * MemoryLayout<RootSet.Range>.stride))!
-            .bindMemory(to: RootSet.Range.self, capacity: RootSet.capacity)
+        let rootRanges = metadata.allocate(bytes: UInt(RootSet.capacity * MemoryLayout<RootSet.AddedRange>.stride))!
+            .bindMemory(to: RootSet.AddedRange.self, capacity: RootSet.capacity)
         let mapsBuffer = metadata.allocate(bytes: UInt(mapsBufferCapacity))!
             .bindMemory(to: UInt8.self, capacity: mapsBufferCapacity)
         let pagemapBuffer = metadata.allocate(bytes: UInt(PageResidency.bufferBytes))!

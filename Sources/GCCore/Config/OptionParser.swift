@@ -14,6 +14,7 @@ enum OptionParser {
                   value != 9, value != 19, value != 11, value != 7 else { return nil }
             return value
         case .mode: return parseMode(text)
+        case .dirtyPages: return DirtyPageRequest(name: text).map { UInt64($0.rawValue) }
         }
     }
 

@@ -19,8 +19,10 @@ enum Option: Int {
     case verify
     case quarantine
     case markers
+    case dirtyPages
+    case refuseUserfaultfd
 
-    static let count = 15
+    static let count = 17
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -69,6 +71,12 @@ enum Option: Int {
         case .markers:
             return OptionDescriptor(name: "SWIFTGC_MARKERS", kind: .count, defaultValue: 0,
                 documentation: "Threads that mark during a collection, the collecting one included (at most 8). 0: one per CPU the process may use; 1: no helper threads.")
+        case .dirtyPages:
+            return OptionDescriptor(name: "SWIFTGC_DIRTY_PAGES", kind: .dirtyPages, defaultValue: 0,
+                documentation: "Where concurrent marking learns which pages were written: auto (the first of uffd, soft-dirty, mprotect whose self-test passes), uffd, soft-dirty, mprotect or none.")
+        case .refuseUserfaultfd:
+            return OptionDescriptor(name: "SWIFTGC_REFUSE_USERFAULTFD", kind: .boolean, defaultValue: 0,
+                documentation: "Testing: 1 makes opening a userfaultfd fail as if the kernel refused it (EPERM), to exercise the fallbacks.")
         }
     }
 }
@@ -88,6 +96,9 @@ enum OptionKind {
     case signal
     /// A preload mode name (see `PreloadMode`), stored as its raw value.
     case mode
+    /// A dirty-page backend name or `auto` (see `DirtyPageRequest`), stored
+    /// as its raw value.
+    case dirtyPages
 }
 
 struct OptionDescriptor {
@@ -101,8 +112,8 @@ struct OptionDescriptor {
 struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.
@@ -123,6 +134,11 @@ struct Options {
     }
 
     func isEnabled(_ option: Option) -> Bool { self[option] != 0 }
+
+    /// SWIFTGC_DIRTY_PAGES as the request it names.
+    var dirtyPageRequest: DirtyPageRequest {
+        DirtyPageRequest(rawValue: UInt8(truncatingIfNeeded: self[.dirtyPages])) ?? .automatic
+    }
 
     /// Reads every `SWIFTGC_*` variable by walking `environ` directly, so it
     /// works before libc has finished starting. Malformed values and unknown

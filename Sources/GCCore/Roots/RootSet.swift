@@ -2,12 +2,12 @@
 struct RootSet {
     static let capacity = 8192
 
-    struct Range {
+    struct AddedRange {
         var low: Address
         var high: Address
     }
 
-    var ranges: UnsafeMutablePointer<Range>
+    var ranges: UnsafeMutablePointer<AddedRange>
     var count = 0
 
     enum AddResult { case added, alreadyPresent, tableFull }
@@ -18,7 +18,7 @@ struct RootSet {
             return .alreadyPresent
         }
         guard count < RootSet.capacity else { return .tableFull }
-        ranges[count] = Range(low: low, high: high)
+        ranges[count] = AddedRange(low: low, high: high)
         count += 1
         return .added
     }

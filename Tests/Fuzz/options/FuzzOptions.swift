@@ -20,7 +20,8 @@ public func fuzzOptions(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         value = entry
     }
     let kinds: [(OptionKind, String)] = [(.bytes, "bytes"), (.percent, "percent"), (.count, "count"),
-                                        (.boolean, "boolean"), (.signal, "signal"), (.mode, "mode")]
+                                        (.boolean, "boolean"), (.signal, "signal"), (.mode, "mode"),
+                                        (.dirtyPages, "dirty pages")]
     for (kind, name) in kinds {
         let parsed = OptionParser.parse(value, as: kind)
         let expected = referenceParse(Array(value), kind)
@@ -53,6 +54,11 @@ private func referenceParse(_ bytes: [UInt8], _ kind: OptionKind) -> UInt64? {
                      "leak-check": .leakCheck, "safe-free": .safeFree]
         guard let text = String(validating: bytes, as: UTF8.self), let mode = names[text] else { return nil }
         return UInt64(mode.rawValue)
+    case .dirtyPages:
+        let names = ["auto": DirtyPageRequest.automatic, "uffd": .userfaultfd, "soft-dirty": .softDirty,
+                     "mprotect": .mprotect, "none": .none]
+        guard let text = String(validating: bytes, as: UTF8.self), let request = names[text] else { return nil }
+        return UInt64(request.rawValue)
     case .bytes:
         let digits = bytes.prefix { $0 >= 48 && $0 <= 57 }
         guard let number = referenceDecimal(Array(digits)) else { return nil }
