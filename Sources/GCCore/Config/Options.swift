@@ -19,8 +19,9 @@ enum Option: Int {
     case verify
     case quarantine
     case markers
+    case concurrent
 
-    static let count = 15
+    static let count = 16
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -69,6 +70,9 @@ enum Option: Int {
         case .markers:
             return OptionDescriptor(name: "SWIFTGC_MARKERS", kind: .count, defaultValue: 0,
                 documentation: "Threads that mark during a collection, the collecting one included (at most 8). 0: one per CPU the process may use; 1: no helper threads.")
+        case .concurrent:
+            return OptionDescriptor(name: "SWIFTGC_CONCURRENT", kind: .boolean, defaultValue: 0,
+                documentation: "1 marks mostly concurrently: a background thread marks while the program runs, between two short pauses, where a dirty-page backend works (libswiftgc.so only). 0: every collection stops the world.")
         }
     }
 }
@@ -101,8 +105,8 @@ struct OptionDescriptor {
 struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.

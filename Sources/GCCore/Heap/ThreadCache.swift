@@ -108,7 +108,11 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
     func flush() {
         guard let span = pointee.span else { return }
         let unused = pointee.freeMask
-        if unused != 0 { _ = swiftgc_atomic_fetch_and_u64(span.liveBits.words + pointee.wordIndex, ~unused) }
+        if unused != 0 {
+            _ = swiftgc_atomic_fetch_and_u64(span.liveBits.words + pointee.wordIndex, ~unused)
+            // Slots claimed during a concurrent cycle were born marked.
+            span.markBits.words[pointee.wordIndex] &= ~unused
+        }
         span.dropOwnerAtomically()
         pointee = CacheEntry()
     }
