@@ -25,6 +25,9 @@
 #include "../../../include/swiftgc.h"
 #undef SWIFTGC_TYPES_ONLY
 
+/* Kernel structs and ioctls for dirty-page tracking (newer than Debian 12's headers). */
+#include "dirty_pages.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
