@@ -21,12 +21,27 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
     }
 
-    /// The phases, in order. Every one runs with the world stopped.
+    /// The phases, in order. Every one runs with the world stopped. A
+    /// concurrent cycle in progress (ConcurrentCycle) is finished instead
+    /// of starting anew; a sweep phase in progress is completed first.
     private func runCycle(stackLow: UInt, stackHigh: UInt) {
+        finishSweeping()
+        if pointee.concurrent.phase == .requested { pointee.concurrent.phase = .idle }
         var cycle = CollectionCycle(self, stackLow: stackLow, stackHigh: stackHigh)
         cycle.stopWorld()
-        cycle.markRoots()
+        if isConcurrentCycleActive {
+            pointee.concurrent.synchronousFinishes &+= 1
+            finishConcurrentMarking(&cycle)
+        } else {
+            cycle.markRoots()
+        }
         cycle.markHeap()
+        completeCycle(&cycle, sweepsLazily: false)
+    }
+
+    /// The phases after marking, shared by stop-the-world collections and
+    /// the final pause of concurrent cycles, which sweep lazily.
+    func completeCycle(_ cycle: inout CollectionCycle, sweepsLazily: Bool) {
         let keepsMarks = withUnsafeMutablePointer(to: &cycle) { pointee.policy.afterMarking(UnsafeMutableRawPointer($0)) }
         guard keepsMarks else { return cycle.endWithoutSweeping() }
         cycle.finalizeAndClearWeakLinks()
@@ -35,6 +50,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         cycle.verifyMarking()
         guard cycle.hasAllRoots else { return cycle.abandon() }
         pointee.policy.beforeSweep(UnsafeMutableRawPointer(self))
+        if sweepsLazily && !cycle.verifies { return cycle.beginLazySweepAndRestart() }
         cycle.sweep()
         cycle.verifyHeap()
         cycle.restartWorld()

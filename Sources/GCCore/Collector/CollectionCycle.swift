@@ -30,9 +30,21 @@ struct CollectionCycle {
     /// a marker. `stackLow` is the collecting thread's stack bound, above the
     /// frames the collection runs in.
     init(_ state: UnsafeMutablePointer<CollectorState>, stackLow: UInt, stackHigh: UInt) {
+        let current = state.pointee.threads.registerCurrentThread(heap: &state.pointee.heap)
+        self.init(state, collectingThread: current, stackLow: stackLow, stackHigh: stackHigh)
+    }
+
+    /// A cycle run by the background collector (BackgroundCollector.swift),
+    /// which is not registered: every registered thread is stopped and
+    /// scanned as another thread, and no stack of its own is a root.
+    init(backgroundOf state: UnsafeMutablePointer<CollectorState>) {
+        self.init(state, collectingThread: nil, stackLow: 0, stackHigh: 0)
+    }
+
+    private init(_ state: UnsafeMutablePointer<CollectorState>, collectingThread current: UnsafeMutablePointer<ThreadRecord>?,
+                 stackLow: UInt, stackHigh: UInt) {
         self.state = state
         startTime = OS.monotonicNanoseconds()
-        let current = state.pointee.threads.registerCurrentThread(heap: &state.pointee.heap)
         var roots = RootEnumeration(state: state, collectingThread: current, stackLow: stackLow, stackHigh: stackHigh)
         roots.anonymousMappingsAreRoots = state.pointee.policy.anonymousMappingsAreRoots
         roots.pointerFreeMapping = state.pointee.policy.pointerFreeMapping
@@ -56,7 +68,7 @@ struct CollectionCycle {
     /// this cycle has one, first.
     mutating func markRoots() {
         state.pointee.kinds.isMarking = true
-        state.openParallelMarking(&marker)
+        if !marker.defersTracing { state.openParallelMarking(&marker) }
         let roots = self.roots
         let result = withUnsafeMutablePointer(to: &marker) { markerPointer in
             roots.forEachRoot(context: UnsafeMutableRawPointer(markerPointer)) { low, high, source, context in
@@ -71,6 +83,21 @@ struct CollectionCycle {
         }
         state.pointee.statistics.rootBytes = result.mappingBytes
         hasAllRoots = result.hasAllRoots
+    }
+
+    /// A concurrent cycle's start pause: marks what the roots point to
+    /// and leaves the tracing on the mark stack (no parallel session).
+    mutating func markRootsDeferringTracing() {
+        marker.defersTracing = true
+        markRoots()
+        marker.defersTracing = false
+    }
+
+    /// Takes over the marker a concurrent cycle kept between its pauses
+    /// (with its mark stack and page residency reader).
+    mutating func adoptConcurrentMarker(_ concurrentMarker: Marker) {
+        marker.residency.close()
+        marker = concurrentMarker
     }
 
     /// Marks everything the marked objects reach. The world is stopped, so
@@ -118,6 +145,22 @@ struct CollectionCycle {
     /// Mark bits become live bits; empty spans are freed.
     mutating func sweep() {
         swept = state.pointee.heap.sweep()
+    }
+
+    /// A concurrent cycle's end of the final pause instead of `sweep`,
+    /// `verifyHeap` and `account`: a sweep phase begins (LazySweeping), the
+    /// world restarts, and the pause is recorded; the sweep's totals are
+    /// recorded when it ends.
+    mutating func beginLazySweepAndRestart() {
+        state.pointee.lazySweepPinnedBytes = pinnedBytes
+        state.pointee.heap.beginSweeping()
+        restartWorld()
+        state.pointee.heap.bytesAllocatedSinceCollection = 0
+        state.pointee.statistics.recordPause(OS.monotonicNanoseconds() &- startTime,
+                                             markStackOverflows: marker.overflowCount)
+        state.pointee.statistics.recordStartPause(state.pointee.concurrent.startPauseNanoseconds)
+        state.chargeFinalizationToNextCycle()
+        state.pointee.finalization.shrinkSparseTables()
     }
 
     /// SWIFTGC_VERIFY: the heap's structure after the sweep.

@@ -56,6 +56,10 @@ struct CollectionPolicy {
     /// the budget (Pacing). False in safe-free mode, where the quarantine
     /// filling up starts them (and running out of memory, as in every mode).
     var collectsAsHeapGrows = true
+    /// Whether collections may mark mostly concurrently (ConcurrentCycle)
+    /// when SWIFTGC_CONCURRENT asks for it. False in the preload: its roots
+    /// include every anonymous mapping, which no dirty-page record covers.
+    var allowsConcurrentMarking = true
 
     /// The gc_* library's policy: every hook leaves the cycle as it is.
     static var collecting: CollectionPolicy { CollectionPolicy() }

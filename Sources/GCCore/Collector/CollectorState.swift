@@ -36,6 +36,13 @@ struct CollectorState {
     var allocationsSinceStressCollection: UInt64 = 0
     /// bdwgc object kinds and mark procedures (GC_new_kind, GC_new_proc).
     var kinds = ObjectKinds()
+    /// The mostly-concurrent cycle, if one runs, and the pacer's memory of the last.
+    var concurrent = ConcurrentCycle()
+    /// Which arena pages the program wrote, for concurrent cycles.
+    var arenaWrites = ArenaWriteTracker()
+    /// Bytes of cache-reserved slots the last final pause pinned, taken off
+    /// the live bytes when its lazy sweep ends.
+    var lazySweepPinnedBytes: UInt = 0
 }
 
 extension CollectorState {
@@ -111,6 +118,9 @@ extension CollectorState {
         // The library's front end installs its policy (the preload modes),
         // before any other thread can see the state.
         swiftgc_configure_front_end(UnsafeMutableRawPointer(state))
+        if options.isEnabled(.concurrent) && state.pointee.policy.allowsConcurrentMarking {
+            state.pointee.concurrent.isAvailable = state.pointee.arenaWrites.probe(options)
+        }
         collectorState = state
         return state
     }
@@ -129,6 +139,7 @@ private func unlockInParentAfterFork() { collectorState?.unlock() }
 private func resetInChildAfterFork() {
     guard let state = collectorState else { return }
     state.pointee.threads.forgetOtherThreads()
+    state.abandonConcurrentCycleAfterFork()
     state.unlock()
 }
 

@@ -45,6 +45,56 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         stressCollectionIsDue() || shouldCollect(beforeAllocating: upcomingBytes)
     }
 
+    /// The slow paths' whole decision before allocating `upcomingBytes`:
+    /// nothing, a stop-the-world collection, a request for a concurrent
+    /// cycle, or a marking slice for a cycle that falls behind (an assist).
+    /// A sweep phase in progress gets a slice first. The caller holds the
+    /// lock.
+    ///
+    /// With concurrency available, a cycle is requested at the trigger
+    /// (`concurrentTrigger`), below the budget. Past the budget an
+    /// allocating thread helps mark; past twice the budget it finishes the
+    /// cycle itself, stopping the world (a long pause, but the heap stays
+    /// bounded when the program outruns the marker).
+    @inline(__always) func collectIfDue(beforeAllocating upcomingBytes: UInt) {
+        if pointee.heap.isSweeping { sweepSliceAndAccount() }
+        if pointee.concurrent.phase == .idle && !pointee.concurrent.isAvailable {
+            if collectionIsDue(beforeAllocating: upcomingBytes) { collect() }
+            return
+        }
+        if stressCollectionIsDue() {
+            collect()
+            return
+        }
+        guard pointee.disableCount == 0 && pointee.policy.collectsAsHeapGrows else { return }
+        let allocated = pointee.heap.bytesAllocatedSinceCollection + upcomingBytes
+        let budget = collectionBudget
+        switch pointee.concurrent.phase {
+        case .marking:
+            if allocated >= budget &* 2 {
+                collect()
+            } else if allocated >= budget {
+                assistConcurrentMarking()
+            }
+        case .requested:
+            if allocated >= budget &* 2 { collect() }
+        case .idle:
+            if allocated >= concurrentTrigger(budget: budget) { requestConcurrentCycle() }
+        }
+    }
+
+    /// When a concurrent cycle starts: early enough that, allocating as fast
+    /// as during the last cycle, the program reaches the budget as marking
+    /// ends (Go's pacer, without its integral term): the budget less what
+    /// the last cycle saw allocated, with a quarter more for safety, kept
+    /// between 30% and 90% of the budget.
+    func concurrentTrigger(budget: UInt) -> UInt {
+        let runway = pointee.concurrent.bytesAllocatedDuringLastCycle / 4 &* 5
+        let low = budget / 10 &* 3
+        let high = budget / 10 &* 9
+        return min(high, max(low, budget &- min(budget, runway)))
+    }
+
     /// Whether allocating `upcomingBytes` more spends the budget. Never
     /// while collections are disabled, nor when the policy starts
     /// collections otherwise (safe-free: the quarantine).

@@ -25,6 +25,25 @@ struct Statistics {
         markStackOverflows += overflows
     }
 
+    /// A collection whose sweep runs lazily: its pause now, its totals at
+    /// the sweep's end (recordSweep). `bytesInUse` keeps the last value
+    /// until then.
+    mutating func recordPause(_ pauseNanoseconds: UInt64, markStackOverflows overflows: UInt64) {
+        recordCollection(liveBytes: bytesInUse, reclaimedBytes: 0, pauseNanoseconds: pauseNanoseconds,
+                         markStackOverflows: overflows)
+    }
+
+    /// A concurrent cycle's first pause, which is not a collection by itself.
+    mutating func recordStartPause(_ pauseNanoseconds: UInt64) {
+        totalPauseNanoseconds += pauseNanoseconds
+        maxPauseNanoseconds = max(maxPauseNanoseconds, pauseNanoseconds)
+    }
+
+    mutating func recordSweep(liveBytes: UInt, reclaimedBytes: UInt) {
+        bytesInUse = liveBytes
+        totalBytesReclaimed += UInt64(reclaimedBytes)
+    }
+
     /// Fills the C structure from these counters and the heap's.
     func fill(_ out: UnsafeMutablePointer<gc_stats>, _ state: UnsafeMutablePointer<CollectorState>) {
         let heap = state.pointee.heap
@@ -73,6 +92,18 @@ struct Statistics {
                 message.append(" (")
                 message.append(decimal: pool.pointee.sharedEntries)
                 message.append(" entries shared)")
+            }
+            let concurrent = state.pointee.concurrent
+            if concurrent.cycles > 0 || concurrent.synchronousFinishes > 0 {
+                message.append(", concurrent cycles ")
+                message.append(decimal: concurrent.cycles)
+                message.append(" (")
+                message.append(decimal: concurrent.synchronousFinishes)
+                message.append(" finished by the program, ")
+                message.append(decimal: concurrent.assists)
+                message.append(" assists, ")
+                message.append(decimal: concurrent.remarkedPages)
+                message.append(" pages re-marked)")
             }
         }
     }

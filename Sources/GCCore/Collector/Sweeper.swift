@@ -23,46 +23,62 @@ extension Heap {
         let spans = pages.pageMap
         spans.forEachSpan { span in
             span.pointee.hasUnscannedMarks = false
-            switch span.pointee.state {
-            case .free:
-                return
-            case .large:
-                if span.markBits.words[0] != 0 {
-                    span.markBits.words[0] = 0
-                    result.liveBytes += span.pointee.objectSize
-                } else {
-                    result.reclaimedBytes += span.pointee.objectSize
-                    span.liveBits.words[0] = 0
-                    span.pointee.next = emptySpans
-                    emptySpans = span
-                }
-            case .small:
-                let liveBits = span.liveBits.words
-                let markBits = span.markBits.words
-                var survivors = 0
-                var dead = 0
-                for word in 0..<((span.pointee.objectCount + 63) / 64) {
-                    let marked = markBits[word]
-                    dead &+= (liveBits[word] & ~marked).nonzeroBitCount
-                    survivors &+= marked.nonzeroBitCount
-                    liveBits[word] = marked
-                    markBits[word] = 0
-                }
-                result.liveBytes += UInt(survivors) * span.pointee.objectSize
-                result.reclaimedBytes += UInt(dead) * span.pointee.objectSize
-                if dead > 0 { span.pointee.isZeroed = false }
-                if survivors == 0 && !span.pointee.isOwnedByCache {
-                    span.pointee.next = emptySpans
-                    emptySpans = span
-                } else if survivors < span.pointee.objectCount {
-                    makeAvailable(span)
-                }
-            }
+            if span.pointee.state != .free { sweep(span, into: &result, emptySpans: &emptySpans) }
         }
+        freeSpans(emptySpans)
+        return result
+    }
+
+    /// Frees every span of a list linked through `next`.
+    mutating func freeSpans(_ list: UnsafeMutablePointer<Span>?) {
+        var emptySpans = list
         while let span = emptySpans {
             emptySpans = span.pointee.next
             pages.free(span, metadata: &metadata)
         }
-        return result
+    }
+
+    /// Sweeps one small or large span: its mark bits become its live bits.
+    /// A span left without objects goes on `emptySpans` (to be freed once
+    /// no walk of the page map is under way), unless a cache owns it or it
+    /// is on an available list (an explicit free during lazy sweeping put
+    /// it there); one with free slots becomes available.
+    mutating func sweep(_ span: UnsafeMutablePointer<Span>, into result: inout SweepResult,
+                        emptySpans: inout UnsafeMutablePointer<Span>?) {
+        switch span.pointee.state {
+        case .free:
+            return
+        case .large:
+            if span.markBits.words[0] != 0 {
+                span.markBits.words[0] = 0
+                result.liveBytes += span.pointee.objectSize
+            } else {
+                result.reclaimedBytes += span.pointee.objectSize
+                span.liveBits.words[0] = 0
+                span.pointee.next = emptySpans
+                emptySpans = span
+            }
+        case .small:
+            let liveBits = span.liveBits.words
+            let markBits = span.markBits.words
+            var survivors = 0
+            var dead = 0
+            for word in 0..<((span.pointee.objectCount + 63) / 64) {
+                let marked = markBits[word]
+                dead &+= (liveBits[word] & ~marked).nonzeroBitCount
+                survivors &+= marked.nonzeroBitCount
+                liveBits[word] = marked
+                markBits[word] = 0
+            }
+            result.liveBytes += UInt(survivors) * span.pointee.objectSize
+            result.reclaimedBytes += UInt(dead) * span.pointee.objectSize
+            if dead > 0 { span.pointee.isZeroed = false }
+            if survivors == 0 && !span.pointee.isOwnedByCache && !span.pointee.isInAvailableList {
+                span.pointee.next = emptySpans
+                emptySpans = span
+            } else if survivors < span.pointee.objectCount {
+                makeAvailable(span)
+            }
+        }
     }
 }

@@ -21,8 +21,9 @@ enum Option: Int {
     case markers
     case dirtyPages
     case refuseUserfaultfd
+    case concurrent
 
-    static let count = 17
+    static let count = 18
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -77,6 +78,9 @@ enum Option: Int {
         case .refuseUserfaultfd:
             return OptionDescriptor(name: "SWIFTGC_REFUSE_USERFAULTFD", kind: .boolean, defaultValue: 0,
                 documentation: "Testing: 1 makes opening a userfaultfd fail as if the kernel refused it (EPERM), to exercise the fallbacks.")
+        case .concurrent:
+            return OptionDescriptor(name: "SWIFTGC_CONCURRENT", kind: .boolean, defaultValue: 0,
+                documentation: "1 marks mostly concurrently: a background thread marks while the program runs, between two short pauses, where a dirty-page backend works (libswiftgc.so only). 0: every collection stops the world.")
         }
     }
 }
@@ -112,8 +116,8 @@ struct OptionDescriptor {
 struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.

@@ -33,7 +33,7 @@ enum Allocation {
                 ?? ThreadLifecycle.registerCurrentThread(state)?.pointee.cache else { return outOfMemory() }
         let entry = cache.entry(kind: kind, sizeClass: sizeClass)
         if let object = entry.popSlot() { return object }
-        if state.collectionIsDue(beforeAllocating: 0) { state.collect() }
+        state.collectIfDue(beforeAllocating: 0)
         if !state.pointee.heap.refill(entry, kind: kind, sizeClass: sizeClass, heapLimit: state.pointee.heapLimit) {
             guard state.collectsWhenOutOfMemory else { return outOfMemory() }
             state.collect()
@@ -50,7 +50,7 @@ enum Allocation {
         defer { state.runFinalizersIfReady() } // after the unlock below
         state.lock()
         defer { state.unlock() }
-        if state.collectionIsDue(beforeAllocating: bytes) { state.collect() }
+        state.collectIfDue(beforeAllocating: bytes)
         if let object = state.pointee.heap.allocateLarge(bytes: bytes, kind: kind, heapLimit: state.pointee.heapLimit) {
             return object
         }

@@ -36,6 +36,18 @@ struct Heap {
     /// malloc mode: bytes of large objects freed since free spans were last
     /// returned to the OS (LargeRelease). Under the lock.
     var largeBytesFreedSinceRelease: UInt = 0
+    /// Set while a mostly-concurrent cycle marks beside the program: every
+    /// slot claimed and every large object allocated is born marked, so the
+    /// cycle never reclaims what was allocated during it (Collector/ConcurrentCycle).
+    var allocatesMarked = false
+    /// Lazy sweeping (Collector/LazySweeping): whether a sweep phase runs,
+    /// its epoch (a span is swept once its `sweptEpoch` equals it), where
+    /// the walk has reached, its totals so far, and the spans it emptied.
+    var isSweeping = false
+    var sweepEpoch: UInt32 = 0
+    var sweepCursor: Address = .null
+    var sweepResult = SweepResult()
+    var sweepEmptySpans: UnsafeMutablePointer<Span>? = nil
 
     @inline(__always) var pageMap: PageMap { pages.pageMap }
 
@@ -67,6 +79,9 @@ struct Heap {
             entry.pointee.objectSize = span.pointee.objectSize
             claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime, clearsReusedSlots: clearsReusedSlots)
         }
+        if let span = entry.pointee.span, claimsAreMarked(in: span) {
+            span.markBits.words[entry.pointee.wordIndex] |= entry.pointee.freeMask
+        }
         let bytes = UInt(claimed) * entry.pointee.objectSize
         bytesAllocatedSinceCollection += bytes
         totalBytesAllocated += UInt64(bytes)
@@ -87,6 +102,7 @@ struct Heap {
             return nil
         }
         span.formatSmall(sizeClass: sizeClass, kind: kind)
+        span.pointee.sweptEpoch = sweepEpoch
         pages.pageMap.setEntries(for: span, to: span)
         return span
     }
@@ -219,6 +235,8 @@ struct Heap {
             }
         }
         span.formatLarge(kind: kind)
+        span.pointee.sweptEpoch = sweepEpoch
+        if allocatesMarked { span.markBits.set(0) }
         span.pointee.isZeroed = false
         pages.pageMap.setEntries(for: span, to: span)
         bytesAllocatedSinceCollection += span.pointee.bytes
@@ -236,13 +254,17 @@ struct Heap {
         // a program that frees what it allocates (the preload's collect
         // mode) collects only as its unfreed memory grows.
         bytesAllocatedSinceCollection -= min(bytesAllocatedSinceCollection, span.pointee.objectSize)
+        // The mark bit too: a concurrent cycle may have marked the object,
+        // and a set mark bit would make it live again at the sweep.
         if span.pointee.state == .large {
             span.liveBits.clear(0)
+            span.markBits.clear(0)
             pages.free(span, metadata: &metadata)
             return
         }
         // Atomic: malloc mode's lock-free free may clear other bits of this word.
         _ = Atomics.fetchAnd(acquiringAndReleasing: span.liveBits.words + (index &>> 6), ~(1 &<< UInt64(index & 63)))
+        span.markBits.clear(index)
         span.pointee.isZeroed = false
         makeAvailable(span)
     }

@@ -54,6 +54,9 @@ struct Span {
     /// A large object only: safe-free mode has cleared it in quarantine, so
     /// later collections that keep it need not clear it again.
     var isClearedInQuarantine = false
+    /// The heap's sweep epoch when this span was last swept or formatted
+    /// (Collector/LazySweeping).
+    var sweptEpoch: UInt32 = 0
 
     var bytes: UInt { pageCount &* PageMap.pageSize }
     var isOwnedByCache: Bool { owner != nil }

@@ -110,8 +110,12 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
     func flush() {
         guard let span = pointee.span else { return }
         let unused = pointee.freeMask
-        // Atomic: malloc mode's lock-free free may clear other bits of this word.
-        if unused != 0 { _ = Atomics.fetchAnd(acquiringAndReleasing: span.liveBits.words + pointee.wordIndex, ~unused) }
+        if unused != 0 {
+            // Atomic: malloc mode's lock-free free may clear other bits of this word.
+            _ = Atomics.fetchAnd(acquiringAndReleasing: span.liveBits.words + pointee.wordIndex, ~unused)
+            // Slots claimed during a concurrent cycle were born marked.
+            span.markBits.words[pointee.wordIndex] &= ~unused
+        }
         span.dropOwnerAtomically()
         pointee = CacheEntry()
     }

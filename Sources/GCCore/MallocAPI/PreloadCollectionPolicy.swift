@@ -19,6 +19,7 @@ enum PreloadCollectionPolicy {
     static func install(mode: PreloadMode, _ state: UnsafeMutablePointer<CollectorState>) {
         var policy = CollectionPolicy.collecting
         policy.anonymousMappingsAreRoots = true
+        policy.allowsConcurrentMarking = false
         switch mode {
         case .malloc:
             policy.replacesCollection = { _ in true }

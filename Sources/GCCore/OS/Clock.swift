@@ -10,3 +10,12 @@ extension OS {
         return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
     }
 }
+
+extension OS {
+    /// Post: the calling thread has slept about 100 µs, or less if a signal
+    /// interrupted it. (nanosleep)
+    static func sleepBriefly() {
+        var request = timespec(tv_sec: 0, tv_nsec: 100_000)
+        _ = nanosleep(&request, nil)
+    }
+}

@@ -14,6 +14,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     @inline(__always) func runFinalizersIfReady() {
         // Also the place, free of locks, where marking helpers are started.
         if let pool = pointee.markingPool, pool.wantsHelpers { pool.startWantedHelpers() }
+        if pointee.concurrent.isAvailable { startBackgroundCollectorIfNeeded() }
         if pointee.finalization.ready.count == 0 { return }
         if pointee.finalization.runsOnlyOnDemand {
             notifyIfNewlyReady()

@@ -30,6 +30,9 @@ struct Marker {
     /// (see ParallelMarking): mark bits are then set atomically.
     var pool: UnsafeMutablePointer<MarkingPool>? = nil
     private var popsSinceShareCheck = 0
+    /// Set while a concurrent cycle's start pause scans the roots: `drain`
+    /// then leaves the work on the stack, for marking beside the program.
+    var defersTracing = false
     var didOverflow = false
     var overflowCount: UInt64 = 0
 
@@ -90,6 +93,7 @@ struct Marker {
     /// Scans until the stack is empty and no overflow is pending; in a
     /// parallel session, also until no other marker holds work.
     mutating func drain() {
+        if defersTracing { return }
         withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
             while true {
                 drainStack(through: ring.baseAddress!)
@@ -124,6 +128,22 @@ struct Marker {
         }
     }
 
+    /// A slice of concurrent marking: scans at most `entryBudget` entries,
+    /// then stops with the rest still on the stack. Returns true when no
+    /// work is left (the stack is empty and no overflow rescan is pending).
+    /// Never used inside a parallel session.
+    mutating func drain(entryBudget: Int) -> Bool {
+        withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
+            var budget = entryBudget
+            while true {
+                if !drainStack(through: ring.baseAddress!, budget: &budget) { return false }
+                if !didOverflow { return true }
+                didOverflow = false
+                rescanOverflowedSpans()
+            }
+        }
+    }
+
     /// A helper's drain: its own stack only.
     mutating func drainAsHelper() {
         withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
@@ -132,16 +152,35 @@ struct Marker {
     }
 
     private mutating func drainStack(through ring: UnsafeMutablePointer<MarkStack.Entry>) {
+        var unlimited = Int.max
+        _ = drainStack(through: ring, budget: &unlimited)
+    }
+
+    /// Scans popped entries until the stack is empty (true) or `budget`
+    /// entries have been scanned (false: the entries still queued in the
+    /// prefetch ring go back on the stack).
+    private mutating func drainStack(through ring: UnsafeMutablePointer<MarkStack.Entry>,
+                                     budget: inout Int) -> Bool {
         let mask = Marker.prefetchDistance - 1
         var head = 0
         var queued = 0
         while true {
+            if budget <= 0 {
+                while queued > 0 {
+                    let entry = ring[head]
+                    head = (head &+ 1) & mask
+                    queued &-= 1
+                    if !stack.push(low: entry.low, high: entry.high) { scanBounded(entry) }
+                }
+                return false
+            }
+            budget &-= 1
             while queued < Marker.prefetchDistance, let entry = stack.pop() {
                 swiftgc_prefetch(UnsafeRawPointer(bitPattern: entry.low))
                 ring[(head &+ queued) & mask] = entry
                 queued &+= 1
             }
-            if queued == 0 { return }
+            if queued == 0 { return true }
             if let pool {
                 popsSinceShareCheck &+= 1
                 if popsSinceShareCheck & (MarkingPool.shareCheckInterval - 1) == 0 { pool.shareIfWanted(from: &stack) }
@@ -170,23 +209,30 @@ struct Marker {
             guard span.pointee.hasUnscannedMarks else { return }
             span.pointee.hasUnscannedMarks = false
             for index in 0..<span.pointee.objectCount where span.markBits.isSet(index) {
-                let start = span.objectStart(index).value
-                if span.pointee.kind == .described {
-                    _ = pushDescribedObject(span: span, index: index)
-                    continue
-                }
-                if span.pointee.kind == .typed {
-                    if !pushTypedObject(start: start, size: span.pointee.objectSize) {
-                        scanTypedObject(start: start, size: span.pointee.objectSize)
-                    }
-                    continue
-                }
-                if !stack.push(low: start, high: start &+ span.pointee.objectSize) {
-                    // Still full: scan this one directly; its children may overflow again.
-                    scan(low: start, high: start &+ span.pointee.objectSize)
-                }
+                pushMarkedObject(span: span, index: index)
             }
             while let entry = stack.pop() { scanBounded(entry) }
+        }
+    }
+
+    /// Queues the contents of marked object `index` of `span` for scanning
+    /// again (overflow recovery, dirty-page rescans); when the stack is
+    /// full, scans it at once (its children may overflow again).
+    mutating func pushMarkedObject(span: UnsafeMutablePointer<Span>, index: Int) {
+        let start = span.objectStart(index).value
+        switch span.pointee.kind {
+        case .atomic:
+            return
+        case .described:
+            _ = pushDescribedObject(span: span, index: index)
+        case .typed:
+            if !pushTypedObject(start: start, size: span.pointee.objectSize) {
+                scanTypedObject(start: start, size: span.pointee.objectSize)
+            }
+        default:
+            if !stack.push(low: start, high: start &+ span.pointee.objectSize) {
+                scanBounded(MarkStack.Entry(low: start, high: start &+ span.pointee.objectSize))
+            }
         }
     }
 
@@ -202,7 +248,7 @@ struct Marker {
         }
     }
 
-    private mutating func scanBounded(_ entry: MarkStack.Entry) {
+    mutating func scanBounded(_ entry: MarkStack.Entry) {
         var low = entry.low
         while low < entry.high {
             let high = min(entry.high, low &+ Marker.scanChunkBytes)
