@@ -20,11 +20,6 @@ extension Heap {
     /// Spans swept per slice (each a few bitmap words).
     static let sweepSliceSpans = 256
 
-    /// Whether a slot claimed now in `span` must be born marked.
-    @inline(__always) func claimsAreMarked(in span: UnsafeMutablePointer<Span>) -> Bool {
-        allocatesMarked || (isSweeping && span.pointee.sweptEpoch != sweepEpoch)
-    }
-
     /// Starts a sweep phase. The world is stopped and marking is complete.
     mutating func beginSweeping() {
         clearAvailableLists()

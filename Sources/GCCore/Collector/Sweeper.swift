@@ -2,10 +2,6 @@
 /// with no survivors go back to the page allocator; spans with free slots
 /// go on their class's available list. A span a cache owns is never freed. Works on bitmaps, a word at a time;
 /// it never touches object memory.
-struct SweepResult {
-    var liveBytes: UInt = 0
-    var reclaimedBytes: UInt = 0
-}
 
 extension Heap {
     /// Clears every mark bit without sweeping, for an abandoned collection.

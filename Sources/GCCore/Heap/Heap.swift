@@ -1,5 +1,11 @@
 import _CSwiftGC
 
+/// What a sweep found (Collector/Sweeper.swift, Collector/LazySweeping.swift).
+struct SweepResult {
+    var liveBytes: UInt = 0
+    var reclaimedBytes: UInt = 0
+}
+
 /// The heap: spans of small objects by kind and size class, large objects,
 /// and the thread caches that allocate from them. It knows how to allocate,
 /// free and find objects; when to collect is decided above it.
@@ -48,6 +54,12 @@ struct Heap {
     var sweepCursor: Address = .null
     var sweepResult = SweepResult()
     var sweepEmptySpans: UnsafeMutablePointer<Span>? = nil
+
+    /// Whether a slot claimed now in `span` must be born marked: during
+    /// concurrent marking always, during a sweep phase in unswept spans.
+    @inline(__always) func claimsAreMarked(in span: UnsafeMutablePointer<Span>) -> Bool {
+        allocatesMarked || (isSweeping && span.pointee.sweptEpoch != sweepEpoch)
+    }
 
     @inline(__always) var pageMap: PageMap { pages.pageMap }
 
