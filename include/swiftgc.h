@@ -168,6 +168,13 @@ void gc_enable(void);
 /* Copies the current counters into *out. */
 void gc_get_stats(struct gc_stats *out);
 
+/* Mostly-concurrent cycles completed so far (SWIFTGC_CONCURRENT=1): a
+ * background thread marked while the program ran, between a short start
+ * pause and a short final pause. 0 when concurrent marking is off or not
+ * available (no usable dirty-page backend, the preload library); those
+ * collections stop the world. Cycles also count in gc_stats.collections. */
+uint64_t gc_concurrent_cycles(void);
+
 /* Registers the calling thread, so that collections stop it and scan its
  * registers, stack and thread-local storage. Needed only for threads not
  * created with pthread_create that hold pointers to collected objects

@@ -98,6 +98,7 @@ struct CollectionCycle {
     mutating func adoptConcurrentMarker(_ concurrentMarker: Marker) {
         marker.residency.close()
         marker = concurrentMarker
+        marker.pageMap = state.pointee.heap.pageMap
     }
 
     /// Marks everything the marked objects reach. The world is stopped, so

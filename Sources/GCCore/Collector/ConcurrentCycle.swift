@@ -103,6 +103,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     func assistConcurrentMarking() {
         guard isConcurrentCycleActive else { return }
         pointee.concurrent.assists &+= 1
+        pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
         _ = pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries)
     }
 
@@ -136,12 +137,15 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         var round = 0
         while true {
             // Drain in slices, letting the program's slow paths in between.
-            while !pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries) {
+            while true {
+                pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
+                if pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries) { break }
                 yieldHeapLock()
                 if pointee.concurrent.generation != generation { return false }
             }
             if round == ConcurrentCycle.maximumRemarkRounds { return true }
             round &+= 1
+            pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
             let pages = withUnsafeMutablePointer(to: &pointee.concurrent.marker!) { remarkWrittenPages($0) }
             if pages <= ConcurrentCycle.finalPauseDirtyPageTarget && round > 1 { return true }
         }

@@ -28,3 +28,11 @@ public func gc_get_restart_signal() -> Int32 {
     guard let state = CollectorState.shared() else { return -1 }
     return Int32(truncatingIfNeeded: state.pointee.options[.restartSignal])
 }
+
+@_cdecl("gc_concurrent_cycles")
+public func gc_concurrent_cycles() -> UInt64 {
+    guard let state = CollectorState.shared() else { return 0 }
+    state.lock()
+    defer { state.unlock() }
+    return state.pointee.concurrent.isAvailable ? state.pointee.concurrent.cycles : 0
+}

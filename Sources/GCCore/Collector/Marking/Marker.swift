@@ -21,7 +21,11 @@ struct Marker {
     /// hold data (see PageResidency), when `residency` is open.
     static let sparseScanBytes: UInt = 64 * 1024
 
-    let pageMap: PageMap
+    /// A copy of the heap's page map. A concurrent cycle's marker lives
+    /// while the arena grows, so it takes a fresh copy before every slice
+    /// (`ConcurrentCycle`): with a stale arena top, words pointing into
+    /// spans handed out since would not count as pointers.
+    var pageMap: PageMap
     var stack: MarkStack
     /// Set by the collection for the heap's big objects, which lie in the
     /// collector's private anonymous arena.
