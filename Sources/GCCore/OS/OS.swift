@@ -69,6 +69,10 @@ enum OS {
 
     static func close(_ descriptor: Int32) { _ = _CSwiftGC.close(descriptor) }
 
+    /// Lets another runnable thread have this CPU (a waiter whose writer
+    /// may have been preempted).
+    static func yieldProcessor() { _ = sched_yield() }
+
     static func setErrno(_ value: Int32) { swiftgc_set_errno(value) }
 
     static func abortProcess() -> Never { abort() }

@@ -302,6 +302,9 @@ static inline uint8_t swiftgc_atomic_load_u8(const uint8_t *byte) {
     return __atomic_load_n(byte, __ATOMIC_SEQ_CST);
 }
 static inline void swiftgc_atomic_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/* Keeps the loads before it from moving after the loads that follow it
+ * (a seqlock reader's check, see CacheEntry.claimSequence); free on x86. */
+static inline void swiftgc_atomic_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 
 #ifdef __cplusplus
 }
