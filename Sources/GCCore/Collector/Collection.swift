@@ -62,7 +62,11 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         openParallelMarking(&marker)
         for index in 0..<pointee.roots.count {
             let range = pointee.roots.ranges[index]
-            marker.scan(low: range.low.value, high: range.high.value)
+            // A registered range may have been unmapped or protected since.
+            let unreadableBytes = ReadableMemory.forEachReadableRun(low: range.low.value, high: range.high.value) {
+                marker.scan(low: $0, high: $1)
+            }
+            pointee.roots.noteUnreadableBytes(unreadableBytes, inRangeAt: index)
             marker.drain()
         }
         let region = pointee.region
