@@ -152,7 +152,10 @@ void gc_collect(void);
  * inward to word alignment; a range that is empty or reversed after rounding
  * is reported and ignored. Adding the same range twice keeps one copy;
  * overlapping ranges are kept as given (overlaps are scanned twice, which is
- * harmless). At most 8192 ranges. */
+ * harmless). At most 8192 ranges. Pages of a range that stop being
+ * readable (unmapped, PROT_NONE, the data of a library closed since) are
+ * skipped, with one "swiftgc:" line when that is first seen; the range stays
+ * registered and is scanned again once readable. */
 void gc_add_roots(void *start, void *end);
 
 /* Removes every root range added with gc_add_roots that lies entirely within

@@ -22,6 +22,11 @@ char **swiftgc_environment(void) { return environ; }
 
 int swiftgc_open_read_only(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
 
+ssize_t swiftgc_read_own_memory(const struct iovec *local, unsigned long local_count,
+                                const struct iovec *remote, unsigned long remote_count) {
+    return process_vm_readv(getpid(), local, local_count, remote, remote_count, 0);
+}
+
 void swiftgc_futex_wait(uint32_t *word, uint32_t expected) {
     syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }

@@ -71,9 +71,15 @@ struct RootEnumeration {
     /// documentation.
     func forEachRoot(context: UnsafeMutableRawPointer, _ visit: RootVisitor) -> Result {
         visitUncollectableObjects(context, visit)
-        let roots = state.pointee.roots
-        for index in 0..<roots.count {
-            visit(roots.ranges[index].low.value, roots.ranges[index].high.value, RootSource.addedRange.rawValue, context)
+        for index in 0..<state.pointee.roots.count {
+            let range = state.pointee.roots.ranges[index]
+            // A registered range may have been unmapped or protected since:
+            // only its readable pages are roots, and one line says so.
+            let unreadableBytes = ReadableMemory.forEachReadableRun(low: range.low.value, high: range.high.value) {
+                low, high in
+                visit(low, high, RootSource.addedRange.rawValue, context)
+            }
+            state.pointee.roots.noteUnreadableBytes(unreadableBytes, inRangeAt: index)
         }
         var mappingBytes: UInt = 0
         let hasAllRoots = DataSegments.forEach(buffer: state.pointee.mapsBuffer, capacity: state.pointee.mapsBufferCapacity,

@@ -88,10 +88,10 @@ extension DirtyPages {
     /// them tracked, then protects them.
     mutating func extendMprotect(_ added: Range<Address>) -> Bool {
         guard let words = faultRecord else { return false }
-        swiftgc_atomic_store_u64(words + 1, UInt64(added.upperBound.value))
+        Atomics.store(releasing: words + 1, UInt64(added.upperBound.value))
         guard protect(added, isWritable: false) else {
             _ = protect(added, isWritable: true)
-            swiftgc_atomic_store_u64(words + 1, UInt64(added.lowerBound.value))
+            Atomics.store(releasing: words + 1, UInt64(added.lowerBound.value))
             return false
         }
         return true
@@ -109,7 +109,7 @@ extension DirtyPages {
         }
         let bitmap = words + DirtyPages.recordHeaderWords
         let low = tracked.lowerBound
-        if swiftgc_atomic_fetch_and_u64(words + 3, 0) != 0 {
+        if Atomics.fetchAnd(acquiringAndReleasing: words + 3, 0) != 0 {
             // A handler unprotected everything: every page counts as written.
             setBits(bitmap, pages: 0..<((tracked.upperBound - low) / pageSize))
         }
@@ -124,7 +124,7 @@ extension DirtyPages {
             var mask = UInt64.max
             if firstPage > wordLow { mask &= UInt64.max << UInt64(firstPage - wordLow) }
             if endPage < wordLow + 64 { mask &= UInt64.max >> UInt64(wordLow + 64 - endPage) }
-            var bits = swiftgc_atomic_fetch_and_u64(bitmap + Int(word), ~mask) & mask
+            var bits = Atomics.fetchAnd(acquiringAndReleasing: bitmap + Int(word), ~mask) & mask
             while bits != 0 {
                 let first = UInt(bits.trailingZeroBitCount)
                 let length = UInt((~(bits >> UInt64(first))).trailingZeroBitCount)
@@ -183,7 +183,7 @@ extension DirtyPages {
             let offset = page % 64
             let count = min(64 - offset, pages.upperBound - page)
             let mask = count == 64 ? UInt64.max : ((1 << UInt64(count)) - 1) << UInt64(offset)
-            _ = swiftgc_atomic_fetch_or_u64(bitmap + Int(page / 64), mask)
+            _ = Atomics.fetchOr(acquiringAndReleasing: bitmap + Int(page / 64), mask)
             page += count
         }
     }
@@ -202,7 +202,7 @@ private func recordWriteFault(_ address: UInt, _ context: UnsafeMutableRawPointe
     guard let context else { return 0 }
     let words = context.assumingMemoryBound(to: UInt64.self)
     let low = UInt(words[0])
-    let high = UInt(swiftgc_atomic_load_u64(words + 1))
+    let high = UInt(Atomics.load(acquiring: words + 1))
     guard address >= low && address < high else { return 0 }
     let pageSize = UInt(words[4])
     let page = (address - low) / pageSize
@@ -212,10 +212,10 @@ private func recordWriteFault(_ address: UInt, _ context: UnsafeMutableRawPointe
         guard mprotect(UnsafeMutableRawPointer(bitPattern: low), Int(high - low), PROT_READ | PROT_WRITE) == 0 else {
             return 0
         }
-        swiftgc_atomic_store_u64(words + 3, 1)
+        Atomics.store(releasing: words + 3, 1)
         return 1
     }
     let bitmap = words + 8
-    _ = swiftgc_atomic_fetch_or_u64(bitmap + Int(page / 64), 1 << UInt64(page % 64))
+    _ = Atomics.fetchOr(acquiringAndReleasing: bitmap + Int(page / 64), 1 << UInt64(page % 64))
     return 1
 }

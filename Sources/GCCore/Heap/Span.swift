@@ -93,7 +93,7 @@ extension UnsafeMutablePointer where Pointee == Span {
     /// cache has reserved but not yet returned.
     func isAllocated(_ index: Int) -> Bool {
         guard liveBits.isSet(index) else { return false }
-        if let owner = pointee.owner, owner.holdsFree(slot: index) { return false }
+        if let owner = pointee.owner, owner.holdsFree(slot: index, of: self) { return false }
         return true
     }
 

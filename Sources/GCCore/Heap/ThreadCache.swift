@@ -16,6 +16,16 @@ struct CacheEntry {
     /// Index of the bitmap word claimed last.
     var wordIndex: Int = 0
     var needsZeroing = false
+    /// A seqlock over (span, wordIndex, freeMask), for threads that ask
+    /// whether a slot is reserved here without the heap lock (gc_base,
+    /// gc_size and malloc mode's free of another thread's block). Claims
+    /// and flushes rewrite them under the heap lock and make it odd
+    /// while they do. A reader that saw a new mask with the old word index
+    /// took a live object in that word for a reserved slot: gc_base
+    /// returned NULL for it (found by test_hiding_mutator). The owner's
+    /// fast path only clears mask bits and needs no step: that turns a
+    /// "reserved" answer into "handed out", both true at some instant.
+    var claimSequence: UInt64 = 0
 }
 
 /// A thread's allocation cache: one entry per kind and size class, in
@@ -51,10 +61,43 @@ extension UnsafeMutablePointer where Pointee == ThreadCache {
 }
 
 extension UnsafeMutablePointer where Pointee == CacheEntry {
-    /// Whether slot `index` of the entry's span is in its free mask:
-    /// reserved by the cache, not handed out.
-    @inline(__always) func holdsFree(slot index: Int) -> Bool {
-        pointee.wordIndex == index &>> 6 && pointee.freeMask & (1 &<< UInt64(index & 63)) != 0
+    /// Whether slot `index` of `span` is in the entry's free mask: reserved
+    /// by the cache, not handed out. `span` is the one whose owner pointed
+    /// here; a caller without the lock may have read that pointer just
+    /// before the entry moved on to another span, hence the span check.
+    @inline(__always) func holdsFree(slot index: Int, of span: UnsafeMutablePointer<Span>) -> Bool {
+        var attempts = 0
+        while true {
+            // Acquire: the fields are read after the count.
+            let before = withUnsafeMutablePointer(to: &pointee.claimSequence) { Atomics.load(acquiring: $0) }
+            let holds = pointee.span == span && pointee.wordIndex == index &>> 6
+                && pointee.freeMask & (1 &<< UInt64(index & 63)) != 0
+            Atomics.acquireFence() // the fields are read before the count again
+            let after = withUnsafeMutablePointer(to: &pointee.claimSequence) { Atomics.load(relaxed: $0) }
+            // An unchanged even count: no claim or flush overlapped the reads.
+            // A writer preempted mid-claim keeps the count odd for a time
+            // slice, so after a few spins the reader yields. The bound
+            // (about a second) only matters to a signal handler that
+            // interrupted its own thread's claim and would wait forever.
+            if (before & 1 == 0 && after == before) || attempts == 100_000 {
+                return holds
+            }
+            attempts &+= 1
+            if attempts < 64 { swiftgc_spin_pause() } else { OS.yieldProcessor() }
+        }
+    }
+
+    /// Runs `update`, which rewrites the word index and the mask, as one
+    /// step for `holdsFree` readers. The caller holds the heap lock, so
+    /// writers never overlap. `update` may reset the whole entry: the count
+    /// is kept across it (odd until the end).
+    @inline(__always) private func publishingClaim(_ update: () -> Void) {
+        let sequence = pointee.claimSequence
+        withUnsafeMutablePointer(to: &pointee.claimSequence) { Atomics.store(releasing: $0, sequence &+ 1) }
+        Atomics.sequentiallyConsistentFence() // the odd count is visible before any field changes
+        update()
+        // Release: the fields are written before the count becomes even again.
+        withUnsafeMutablePointer(to: &pointee.claimSequence) { Atomics.store(releasing: $0, sequence &+ 2) }
     }
 
     /// The fast path: a free slot, or nil when the current word is used up.
@@ -92,8 +135,10 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
                 if oneSlotOnly { free &= 0 &- free }
                 // Atomic: malloc mode's lock-free free may clear other bits of this word.
                 _ = Atomics.fetchOr(acquiringAndReleasing: liveBits.words + word, free)
-                pointee.freeMask = free
-                pointee.wordIndex = word
+                publishingClaim {
+                    pointee.freeMask = free
+                    pointee.wordIndex = word
+                }
                 pointee.hiddenWordBase = ~span.objectStart(word &* 64).value
                 // Rechecked at every claim: a sweep may have left dead data.
                 pointee.needsZeroing = span.pointee.kind.needsZeroing && !span.pointee.isZeroed
@@ -102,7 +147,7 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
             }
             word += 1
         }
-        pointee.wordIndex = word
+        publishingClaim { pointee.wordIndex = word }
         return 0
     }
 
@@ -117,6 +162,10 @@ extension UnsafeMutablePointer where Pointee == CacheEntry {
             span.markBits.words[pointee.wordIndex] &= ~unused
         }
         span.dropOwnerAtomically()
-        pointee = CacheEntry()
+        publishingClaim {
+            var empty = CacheEntry()
+            empty.claimSequence = pointee.claimSequence
+            pointee = empty
+        }
     }
 }

@@ -25,7 +25,7 @@ enum AtomicFree {
     @inline(__always) static func free(_ span: UnsafeMutablePointer<Span>, _ address: Address,
                                        _ state: UnsafeMutablePointer<CollectorState>) -> Bool {
         guard let index = span.smallSlot(startingAt: address) else { return false }
-        if let owner = span.atomicOwner, owner.holdsFree(slot: index) { return false }
+        if let owner = span.atomicOwner, owner.holdsFree(slot: index, of: span) { return false }
         clear(span, index: index, address, state)
         return true
     }
@@ -58,7 +58,7 @@ enum AtomicFree {
         let bit: UInt64 = 1 &<< UInt64(index & 63)
         guard Atomics.load(relaxed: span.liveBits.words + (index &>> 6)) & bit != 0,
               !RecentlyFreedBlocks.mayHold(address) else { return nil }
-        if let owner = span.atomicOwner, owner.holdsFree(slot: index) { return nil }
+        if let owner = span.atomicOwner, owner.holdsFree(slot: index, of: span) { return nil }
         return span.pointee.objectSize
     }
 

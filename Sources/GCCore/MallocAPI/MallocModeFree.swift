@@ -31,7 +31,7 @@ enum MallocModeFree {
         guard Atomics.load(relaxed: span.liveBits.words + (index &>> 6)) & bit != 0,
               !RecentlyFreedBlocks.mayHold(address) else { return false }
         let owner = span.atomicOwner
-        if let owner, owner.holdsFree(slot: index) { return false }
+        if let owner, owner.holdsFree(slot: index, of: span) { return false }
         // The checks of AtomicFree.free are made: the block is kept by this
         // thread's cache or ring, or else cleared at once.
         if !keptByThisThread(span, index: index, address, owner: owner) {

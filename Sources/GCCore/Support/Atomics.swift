@@ -143,4 +143,8 @@ enum Atomics {
     /// A sequentially consistent fence: no read or write of this thread
     /// moves across it, and it takes part in the single total order.
     @inline(__always) static func sequentiallyConsistentFence() { swiftgc_atomic_fence() }
+
+    /// An acquire fence: no read or write after it moves before the reads
+    /// that come before it (a seqlock reader's second look at its count).
+    @inline(__always) static func acquireFence() { swiftgc_atomic_fence_acquire() }
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <signal.h>
 #include <pthread.h>
 
@@ -63,6 +64,13 @@ char **swiftgc_environment(void);
 
 /* ---- System calls that are variadic in C -------------------------------- */
 int swiftgc_open_read_only(const char *path);
+/* process_vm_readv on this process: copies from our own memory at remote
+ * into local, and fails with EFAULT where a read would fault. Returns the
+ * bytes copied (partial transfers stop at the first remote element that
+ * cannot be read) or -1 with errno. (glibc declares it only with
+ * _GNU_SOURCE.) */
+ssize_t swiftgc_read_own_memory(const struct iovec *local, unsigned long local_count,
+                                const struct iovec *remote, unsigned long remote_count);
 /* Sleeps while *word == expected (FUTEX_WAIT_PRIVATE). */
 void swiftgc_futex_wait(uint32_t *word, uint32_t expected);
 
@@ -306,6 +314,9 @@ static inline uint8_t swiftgc_atomic_load_u8(const uint8_t *byte) {
     return __atomic_load_n(byte, __ATOMIC_SEQ_CST);
 }
 static inline void swiftgc_atomic_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/* Keeps the loads before it from moving after the loads that follow it
+ * (a seqlock reader's check, see CacheEntry.claimSequence); free on x86. */
+static inline void swiftgc_atomic_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 
 #ifdef __cplusplus
 }
