@@ -144,7 +144,7 @@ STRESS_LONG ?= 200000
 # Marking threads under stress: more than most machines have cores, so the
 # helpers' interleavings vary and the verifier checks every parallel mark.
 STRESS_MARKERS ?= 3
-STRESS_LONG_PROGRAMS := test_long_list
+STRESS_LONG_PROGRAMS := test_long_list test_concurrent_lifecycle test_concurrent_finalization test_concurrent_faults
 test-stress: $(C_TESTS) $(C_TEST_LIBRARIES) $(EXAMPLES)
 	@STRESS=$(STRESS) STRESS_LONG=$(STRESS_LONG) STRESS_MARKERS=$(STRESS_MARKERS) \
 	  STRESS_LONG_PROGRAMS="$(STRESS_LONG_PROGRAMS)" Tests/CTests/stress.sh $(BUILD) $(C_TESTS) $(EXAMPLES)
