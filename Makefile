@@ -354,6 +354,7 @@ fuzz-replay: $(foreach target,$(FUZZ_TARGETS),$(FUZZ)/replay_$(target))
 bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps
 	Benchmarks/run.sh
 	Benchmarks/preload.sh
+	Benchmarks/latency.sh
 
 install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
