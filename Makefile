@@ -183,6 +183,7 @@ include Tests/Fuzz/fuzz.mk
 bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps
 	Benchmarks/run.sh
 	Benchmarks/preload.sh
+	Benchmarks/latency.sh
 
 install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

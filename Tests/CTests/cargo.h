@@ -58,7 +58,9 @@ __attribute__((noinline, unused)) static struct cargo_node *cargo_build(unsigned
         struct cargo_node *node = gc_malloc(size);
         if (node == NULL) abort();
         node->tag = tag;
-        for (size_t word = 0; word < (size - sizeof *node) / 8; word++) node->words[word] = cargo_pattern_word(tag, word);
+        for (size_t word = 0; word < (size - sizeof *node) / 8; word++) {
+            node->words[word] = cargo_pattern_word(tag, word);
+        }
         node->next = head;
         head = node;
     }

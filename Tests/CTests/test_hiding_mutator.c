@@ -67,7 +67,7 @@ static const char *const method_names[method_count] = { "assignment", "memcpy", 
 
 /* The old object: a field per cargo, and each cargo's fresh object. */
 struct old_object {
-    void *cargo[cargos_per_mutator];
+    void *field[cargos_per_mutator];
     void **fresh[cargos_per_mutator];
 };
 
@@ -103,66 +103,66 @@ static double now_seconds(void) {
     return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
 }
 
-static void **slot_of(struct mutator *m, enum place place, int k) {
+static void **slot_of(struct mutator *mutator, enum place place, int cargo) {
     switch (place) {
-    case place_stack: return &m->stack_slots[k];
-    case place_old_field: return &old_objects[m->index]->cargo[k];
-    case place_fresh_object: return old_objects[m->index]->fresh[k] + m->fresh_word[k];
-    case place_global: return &global_slots[m->index][k];
-    case place_thread_local: return &thread_slots[k];
-    case place_added_roots: return &m->added_roots[k];
+    case place_stack: return &mutator->stack_slots[cargo];
+    case place_old_field: return &old_objects[mutator->index]->field[cargo];
+    case place_fresh_object: return old_objects[mutator->index]->fresh[cargo] + mutator->fresh_word[cargo];
+    case place_global: return &global_slots[mutator->index][cargo];
+    case place_thread_local: return &thread_slots[cargo];
+    case place_added_roots: return &mutator->added_roots[cargo];
     default: abort();
     }
 }
 
-__attribute__((noinline)) static struct cargo_node *build_cargo(struct mutator *m, int k) {
-    m->visited[k] = 1u << m->place_of[k];
-    return cargo_build((unsigned)m->index, (unsigned)k, ++m->generation[k], nodes_per_cargo);
+__attribute__((noinline)) static struct cargo_node *build_cargo(struct mutator *mutator, int cargo) {
+    mutator->visited[cargo] = 1u << mutator->place_of[cargo];
+    return cargo_build((unsigned)mutator->index, (unsigned)cargo, ++mutator->generation[cargo], nodes_per_cargo);
 }
 
-static void print_failure(struct mutator *m, int k, const char *when, unsigned index,
+static void print_failure(struct mutator *mutator, int cargo, const char *when, unsigned index,
                           const struct cargo_node *node, const char *fault) {
     char places[256] = "";
     for (int place = 0; place < place_count; place++) {
-        if (!(m->visited[k] & 1u << place)) continue;
+        if (!(mutator->visited[cargo] & 1u << place)) continue;
         if (places[0]) strcat(places, ", ");
         strcat(places, place_names[place]);
     }
     printf("FAIL %s: mutator %d cargo %d (generation %llu; in the %s now, since its last good walk in: %s): "
-           "node %u at %p %s\n", when, m->index, k, (unsigned long long)m->generation[k],
-           place_names[m->place_of[k]], places, index, (const void *)node, fault);
+           "node %u at %p %s\n", when, mutator->index, cargo, (unsigned long long)mutator->generation[cargo],
+           place_names[mutator->place_of[cargo]], places, index, (const void *)node, fault);
     fflush(stdout);
 }
 
-/* Walks cargo k; reports the first fault and rebuilds the cargo in place. */
-__attribute__((noinline)) static void walk_cargo(struct mutator *m, int k, const char *when) {
-    void **slot = slot_of(m, m->place_of[k], k);
+/* Walks the cargo; reports the first fault and rebuilds the cargo in place. */
+__attribute__((noinline)) static void walk_cargo(struct mutator *mutator, int cargo, const char *when) {
+    void **slot = slot_of(mutator, mutator->place_of[cargo], cargo);
     unsigned index;
     const struct cargo_node *node;
-    const char *fault = cargo_fault(*slot, (unsigned)m->index, (unsigned)k, m->generation[k], nodes_per_cargo,
-                                    &index, &node);
-    m->walks += 1;
+    const char *fault = cargo_fault(*slot, (unsigned)mutator->index, (unsigned)cargo, mutator->generation[cargo],
+                                    nodes_per_cargo, &index, &node);
+    mutator->walks += 1;
     if (fault == NULL) {
-        m->visited[k] = 1u << m->place_of[k];
+        mutator->visited[cargo] = 1u << mutator->place_of[cargo];
         return;
     }
-    if (m->failures++ < failures_printed_per_mutator) print_failure(m, k, when, index, node, fault);
-    *slot = build_cargo(m, k);
+    if (mutator->failures++ < failures_printed_per_mutator) print_failure(mutator, cargo, when, index, node, fault);
+    *slot = build_cargo(mutator, cargo);
 }
 
 /* Garbage: a few short lists of 32-byte nodes, sometimes a bigger block. */
-__attribute__((noinline)) static void make_garbage(struct mutator *m) {
-    for (int list = (int)random_between(&m->random_state, 1, 4); list > 0; list--) {
+__attribute__((noinline)) static void make_garbage(struct mutator *mutator) {
+    for (int list = (int)random_between(&mutator->random_state, 1, 4); list > 0; list--) {
         void **head = NULL;
-        for (int length = (int)random_between(&m->random_state, 1, 6); length > 0; length--) {
+        for (int length = (int)random_between(&mutator->random_state, 1, 6); length > 0; length--) {
             void **fresh = gc_malloc(32);
             if (fresh == NULL) abort();
             fresh[0] = head;
             head = fresh;
         }
     }
-    if (random_next(&m->random_state) % 16 == 0) {
-        size_t size = random_between(&m->random_state, 512, 16384);
+    if (random_next(&mutator->random_state) % 16 == 0) {
+        size_t size = random_between(&mutator->random_state, 512, 16384);
         void *block = gc_malloc_atomic(size);
         if (block == NULL) abort();
         memset(block, 0xa5, size);
@@ -173,22 +173,22 @@ __attribute__((noinline)) static void spin(uint64_t iterations) {
     for (volatile uint64_t count = 0; count < iterations; count++) {}
 }
 
-__attribute__((noinline)) static void drop_fresh_object(struct mutator *m, int k) {
-    old_objects[m->index]->fresh[k] = NULL;
+__attribute__((noinline)) static void drop_fresh_object(struct mutator *mutator, int cargo) {
+    old_objects[mutator->index]->fresh[cargo] = NULL;
 }
 
 /* Takes the pointer out of its place and returns it after carrying it in a
  * register only, across calls that spin (when another thread's collection
  * may stop this one) and allocate (when this thread may collect). */
-__attribute__((noinline)) static void *carry_in_registers(struct mutator *m, int k, void **source) {
+__attribute__((noinline)) static void *carry_in_registers(struct mutator *mutator, int cargo, void **source) {
     void *held = *(void *volatile *)source;
     *(void *volatile *)source = NULL;
-    if (m->place_of[k] == place_fresh_object) drop_fresh_object(m, k);
-    for (int round = (int)random_between(&m->random_state, 1, 3); round > 0; round--) {
+    if (mutator->place_of[cargo] == place_fresh_object) drop_fresh_object(mutator, cargo);
+    for (int round = (int)random_between(&mutator->random_state, 1, 3); round > 0; round--) {
         __asm__ volatile("" : "+r"(held));
-        spin(random_between(&m->random_state, 100, 4000));
+        spin(random_between(&mutator->random_state, 100, 4000));
         __asm__ volatile("" : "+r"(held));
-        make_garbage(m);
+        make_garbage(mutator);
     }
     __asm__ volatile("" : "+r"(held));
     return held;
@@ -196,98 +196,99 @@ __attribute__((noinline)) static void *carry_in_registers(struct mutator *m, int
 
 /* Where a cargo arriving in `place` goes. A fresh object is allocated now,
  * while the pointer still sits in its old place. */
-__attribute__((noinline)) static void **prepare_destination(struct mutator *m, enum place place, int k) {
+__attribute__((noinline)) static void **prepare_destination(struct mutator *mutator, enum place place, int cargo) {
     if (place == place_fresh_object) {
-        size_t size = random_between(&m->random_state, 16, 512);
+        size_t size = random_between(&mutator->random_state, 16, 512);
         void **fresh = gc_malloc(size);
         if (fresh == NULL) abort();
-        old_objects[m->index]->fresh[k] = fresh;
-        m->fresh_word[k] = random_between(&m->random_state, 0, size / 8 - 1);
+        old_objects[mutator->index]->fresh[cargo] = fresh;
+        mutator->fresh_word[cargo] = random_between(&mutator->random_state, 0, size / 8 - 1);
     }
-    return slot_of(m, place, k);
+    return slot_of(mutator, place, cargo);
 }
 
-__attribute__((noinline)) static void transfer(struct mutator *m, enum method method, void **destination,
+__attribute__((noinline)) static void transfer(struct mutator *mutator, enum method method, void **destination,
                                                void **source) {
     switch (method) {
     case method_assignment: *(void *volatile *)destination = *(void *volatile *)source; break;
     case method_memcpy: copy_function(destination, source, sizeof(void *)); break;
     case method_memmove: move_function(destination, source, sizeof(void *)); break;
     default:
-        if (write(m->pipe_ends[1], source, sizeof(void *)) != sizeof(void *)
-            || read(m->pipe_ends[0], destination, sizeof(void *)) != sizeof(void *)) {
+        if (write(mutator->pipe_ends[1], source, sizeof(void *)) != sizeof(void *)
+            || read(mutator->pipe_ends[0], destination, sizeof(void *)) != sizeof(void *)) {
             /* A collector that write-protects pages must not make read(2) fail. */
-            m->pipe_errors += 1;
+            mutator->pipe_errors += 1;
             *(void *volatile *)destination = *(void *volatile *)source;
         }
     }
 }
 
-static enum place choose_place(struct mutator *m, enum place other_than, int allows_register) {
+static enum place choose_place(struct mutator *mutator, enum place other_than, int allows_register) {
     while (1) {
-        enum place place = (enum place)random_between(&m->random_state, 0, place_count - 1);
+        enum place place = (enum place)random_between(&mutator->random_state, 0, place_count - 1);
         if (place != other_than && (allows_register || place != place_register)) return place;
     }
 }
 
-__attribute__((noinline)) static void move_cargo(struct mutator *m, int k) {
-    enum place from = m->place_of[k];
-    enum place to = choose_place(m, from, 1);
-    void **source = slot_of(m, from, k);
+__attribute__((noinline)) static void move_cargo(struct mutator *mutator, int cargo) {
+    enum place from = mutator->place_of[cargo];
+    enum place to = choose_place(mutator, from, 1);
+    void **source = slot_of(mutator, from, cargo);
     void *held;
     if (to == place_register) {
-        m->arrivals[place_register] += 1;
-        m->visited[k] |= 1u << place_register;
-        held = carry_in_registers(m, k, source);
+        mutator->arrivals[place_register] += 1;
+        mutator->visited[cargo] |= 1u << place_register;
+        held = carry_in_registers(mutator, cargo, source);
         source = &held;
         from = place_register;
-        to = choose_place(m, place_register, 0);
+        to = choose_place(mutator, place_register, 0);
     }
-    void **destination = prepare_destination(m, to, k);
-    enum method method = (enum method)random_between(&m->random_state, 0, method_count - 1);
-    transfer(m, method, destination, source);
+    void **destination = prepare_destination(mutator, to, cargo);
+    enum method method = (enum method)random_between(&mutator->random_state, 0, method_count - 1);
+    transfer(mutator, method, destination, source);
     *(void *volatile *)source = NULL;
-    if (from == place_fresh_object) drop_fresh_object(m, k);
-    m->place_of[k] = to;
-    m->visited[k] |= 1u << to;
-    m->arrivals[to] += 1;
-    m->transfers[method] += 1;
-    m->moves += 1;
+    if (from == place_fresh_object) drop_fresh_object(mutator, cargo);
+    mutator->place_of[cargo] = to;
+    mutator->visited[cargo] |= 1u << to;
+    mutator->arrivals[to] += 1;
+    mutator->transfers[method] += 1;
+    mutator->moves += 1;
 }
 
-__attribute__((noinline)) static void run_mutator(struct mutator *m) {
-    old_objects[m->index] = gc_malloc(sizeof(struct old_object));
-    for (int k = 0; k < cargos_per_mutator; k++) {
-        m->place_of[k] = k % place_count == place_register ? place_stack : (enum place)(k % place_count);
-        void **slot = prepare_destination(m, m->place_of[k], k);
-        *slot = build_cargo(m, k);
+__attribute__((noinline)) static void run_mutator(struct mutator *mutator) {
+    old_objects[mutator->index] = gc_malloc(sizeof(struct old_object));
+    for (int cargo = 0; cargo < cargos_per_mutator; cargo++) {
+        enum place place = (enum place)(cargo % place_count);
+        mutator->place_of[cargo] = place == place_register ? place_stack : place;
+        void **slot = prepare_destination(mutator, mutator->place_of[cargo], cargo);
+        *slot = build_cargo(mutator, cargo);
     }
     for (int move = 0; move < moves_per_mutator && !atomic_load(&moves_stop); move++) {
-        int k = (int)random_between(&m->random_state, 0, cargos_per_mutator - 1);
-        move_cargo(m, k);
-        make_garbage(m);
-        if (random_next(&m->random_state) % 64 == 0) {
-            /* A new cargo replaces k; the old one becomes garbage. */
-            walk_cargo(m, k, "before replacement");
-            *slot_of(m, m->place_of[k], k) = build_cargo(m, k);
+        int cargo = (int)random_between(&mutator->random_state, 0, cargos_per_mutator - 1);
+        move_cargo(mutator, cargo);
+        make_garbage(mutator);
+        if (random_next(&mutator->random_state) % 64 == 0) {
+            /* A new cargo replaces this one; the old one becomes garbage. */
+            walk_cargo(mutator, cargo, "before replacement");
+            *slot_of(mutator, mutator->place_of[cargo], cargo) = build_cargo(mutator, cargo);
         }
         if (move % check_interval == check_interval - 1) {
-            for (int cargo = 0; cargo < cargos_per_mutator; cargo++) walk_cargo(m, cargo, "periodic walk");
+            for (int each = 0; each < cargos_per_mutator; each++) walk_cargo(mutator, each, "periodic walk");
             if (now_seconds() > deadline) atomic_store(&moves_stop, 1);
         }
     }
     atomic_fetch_sub(&mutators_running, 1);
     pthread_barrier_wait(&final_barrier); /* the collector thread collects twice in between */
     pthread_barrier_wait(&final_barrier);
-    for (int k = 0; k < cargos_per_mutator; k++) walk_cargo(m, k, "final walk");
+    for (int cargo = 0; cargo < cargos_per_mutator; cargo++) walk_cargo(mutator, cargo, "final walk");
 }
 
 /* The stack slots live in this frame, below which everything else runs. */
 static void *mutator_main(void *argument) {
-    struct mutator *m = argument;
+    struct mutator *mutator = argument;
     void *volatile stack_slots[cargos_per_mutator] = { 0 };
-    m->stack_slots = (void **)stack_slots;
-    run_mutator(m);
+    mutator->stack_slots = (void **)stack_slots;
+    run_mutator(mutator);
     __asm__ volatile("" : : "r"(stack_slots) : "memory");
     return NULL;
 }
@@ -354,12 +355,12 @@ int main(int argc, char **argv) {
     void **added_roots = calloc(added_count, sizeof(void *));
     gc_add_roots(added_roots, added_roots + added_count);
     for (int index = 0; index < mutator_count; index++) {
-        struct mutator *m = calloc(1, sizeof *m);
-        if (m == NULL || pipe(m->pipe_ends) != 0) abort();
-        m->index = index;
-        m->random_state = seed + (uint64_t)index * 0x9e3779b97f4a7c15u;
-        m->added_roots = added_roots + index * cargos_per_mutator;
-        mutators[index] = m;
+        struct mutator *mutator = calloc(1, sizeof *mutator);
+        if (mutator == NULL || pipe(mutator->pipe_ends) != 0) abort();
+        mutator->index = index;
+        mutator->random_state = seed + (uint64_t)index * 0x9e3779b97f4a7c15u;
+        mutator->added_roots = added_roots + index * cargos_per_mutator;
+        mutators[index] = mutator;
     }
     struct gc_stats before, after;
     gc_get_stats(&before);
@@ -378,11 +379,11 @@ int main(int argc, char **argv) {
 
     struct mutator total = { 0 };
     for (int index = 0; index < mutator_count; index++) {
-        struct mutator *m = mutators[index];
-        total.moves += m->moves, total.walks += m->walks, total.failures += m->failures;
-        total.pipe_errors += m->pipe_errors;
-        for (int place = 0; place < place_count; place++) total.arrivals[place] += m->arrivals[place];
-        for (int method = 0; method < method_count; method++) total.transfers[method] += m->transfers[method];
+        struct mutator *mutator = mutators[index];
+        total.moves += mutator->moves, total.walks += mutator->walks, total.failures += mutator->failures;
+        total.pipe_errors += mutator->pipe_errors;
+        for (int place = 0; place < place_count; place++) total.arrivals[place] += mutator->arrivals[place];
+        for (int method = 0; method < method_count; method++) total.transfers[method] += mutator->transfers[method];
     }
     uint64_t collections = after.collections - before.collections, forced = atomic_load(&forced_collections);
     printf("test_hiding_mutator: %llu moves by %d mutators, %llu cargo walks, %llu collections "

@@ -152,7 +152,8 @@ static void case_unloaded(void) {
     void (*set_data_pointer)(void *) = (void (*)(void *))dlsym(library, "roots_set_data_pointer");
     void **data_slot = data_slot_address(), **bss_slot = bss_slot_address();
     /* Both slots, and the library's data between them: .data, then .bss. */
-    void **low = data_slot < bss_slot ? data_slot : bss_slot, **high = (data_slot < bss_slot ? bss_slot : data_slot) + 1;
+    void **low = data_slot < bss_slot ? data_slot : bss_slot;
+    void **high = (data_slot < bss_slot ? bss_slot : data_slot) + 1;
     set_data_pointer(cargo_build(2, 0, 1, nodes_per_cargo));
     gc_add_roots(low, high);
     dlclose(library);
