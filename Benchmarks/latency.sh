@@ -166,8 +166,8 @@ if [[ "$runs" -gt 1 ]]; then
     echo "- each figure: the median of $runs runs, but the longest call, the slow buckets and RSS are the largest"
 fi
 echo
-echo "\\* SWIFTGC_CONCURRENT=1 is a placeholder: SwiftGC has no concurrent marking yet, so this column is a"
-echo "second run of the default collector (which reports the variable as an unknown option)."
+echo "\\* SWIFTGC_CONCURRENT=1: mostly-concurrent marking over uffd dirty pages, with lazy sweeping"
+echo "(without a usable backend, a line on stderr says so and it stops the world like the default)."
 echo
 for live in $live_sizes; do
     echo "### $live MiB live"
