@@ -79,6 +79,8 @@ $(BUILD)/tests/%.so: Tests/CTests/%.c include/swiftgc.h
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -fPIC -shared $< -o $@
 
+# (test_hiding_mutator_concurrent.c includes test_hiding_mutator.c.)
+$(BUILD)/tests/test_hiding_mutator_concurrent: Tests/CTests/test_hiding_mutator.c
 $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) include/swiftgc.h
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
