@@ -18,8 +18,9 @@ import _CSwiftGC
 ///     at most `finalPauseDirtyPageTarget` pages.
 ///  4. Finish (pause): every root is scanned again, the last written pages
 ///     are re-marked, marking is completed (in parallel), then weak links,
-///     finalizers, the verifier and the sweep run as in a stop-the-world
-///     collection (Collection.finishCollection).
+///     finalizers and the verifier run as in a stop-the-world collection
+///     (`completeCycle` in Collection.swift), and a lazy sweep phase
+///     begins instead of the sweep (LazySweeping.swift).
 ///
 /// Why nothing live is freed: a reachable object is unmarked at the end
 /// only if the last pointer to it was stored, after tracking began, into
@@ -31,7 +32,10 @@ import _CSwiftGC
 /// are covered the same way, through the pages their initialisation wrote.
 ///
 /// Shared state: everything here is read and written under the heap lock,
-/// except `wakeWord`, which the background collector sleeps on.
+/// except `wakeWord`, which the background collector sleeps on, and
+/// `backgroundProcess`, claimed with a compare-and-exchange by the thread
+/// that starts the background collector. `isAvailable` is also read
+/// without the lock as a hint (it only ever goes from true to false).
 struct ConcurrentCycle {
     enum Phase: UInt8 {
         case idle
