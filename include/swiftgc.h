@@ -178,6 +178,21 @@ void gc_get_stats(struct gc_stats *out);
  * collections stop the world. Cycles also count in gc_stats.collections. */
 uint64_t gc_concurrent_cycles(void);
 
+/* Turns mostly-concurrent marking on now, as SWIFTGC_CONCURRENT=1 does at
+ * start-up. Returns 1 if it is on, 0 if it cannot be: no usable dirty-page
+ * backend (one swiftgc: line says which was found), or the preload library.
+ * bdwgc's GC_enable_incremental calls it. */
+int gc_enable_concurrent(void);
+
+/* 1 while mostly-concurrent marking is on (bdwgc's GC_is_incremental_mode). */
+int gc_is_concurrent(void);
+
+/* Does a slice of the collection in progress on the calling thread: a
+ * marking slice of a concurrent cycle or a slice of its lazy sweep.
+ * Returns 1 while work is left, 0 when none is in progress (bdwgc's
+ * GC_collect_a_little). Never starts a collection. */
+int gc_collect_a_little(void);
+
 /* Registers the calling thread, so that collections stop it and scan its
  * registers, stack and thread-local storage. Needed only for threads not
  * created with pthread_create that hold pointers to collected objects

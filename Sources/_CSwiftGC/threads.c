@@ -293,8 +293,18 @@ int swiftgc_start_marking_thread(void *(*body)(void *), void *argument, void *st
     if (pthread_attr_init(&attributes) != 0) return -1;
     pthread_attr_setstack(&attributes, stack, stack_bytes);
     pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    /* The new thread starts with every signal blocked but the stop signals.
+     * The creating thread keeps those open meanwhile: pthread_create
+     * allocates (its DTV, with calloc, which the preload library serves from
+     * our heap), and a collection may be stopping the world then; with the
+     * suspend signal blocked this thread would never stop and the collection
+     * would wait forever (seen: cross_thread_free in collect mode). The new
+     * thread is never registered, so a stop signal reaching it returns at
+     * once (suspend_handler). */
     sigset_t all, previous;
     sigfillset(&all);
+    if (suspend_signal_number > 0) sigdelset(&all, suspend_signal_number);
+    if (restart_signal_number > 0) sigdelset(&all, restart_signal_number);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     pthread_t thread;
     int result = create(&thread, &attributes, body, argument);

@@ -138,7 +138,9 @@ BOEHM_EXPORT int GC_try_to_collect(GC_stop_func stop) {
     gc_collect();
     return 1;
 }
-BOEHM_EXPORT int GC_collect_a_little(void) { return 0; }
+/* A slice of the concurrent cycle or lazy sweep in progress; nonzero while
+ * work is left (bdwgc: "more work to do"). */
+BOEHM_EXPORT int GC_collect_a_little(void) { return gc_collect_a_little(); }
 BOEHM_EXPORT void GC_enable(void) { gc_enable(); }
 BOEHM_EXPORT void GC_disable(void) { gc_disable(); }
 BOEHM_EXPORT int GC_is_disabled(void) { return gc_is_disabled() || GC_dont_gc != 0; }
@@ -338,8 +340,11 @@ BOEHM_EXPORT GC_oom_func GC_get_oom_fn(void) { return GC_oom_fn; }
 BOEHM_EXPORT void GC_set_all_interior_pointers(int value) { GC_all_interior_pointers = value != 0; }
 BOEHM_EXPORT int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
 BOEHM_EXPORT void GC_register_displacement(size_t offset) { (void)offset; }
-BOEHM_EXPORT void GC_enable_incremental(void) {}
-BOEHM_EXPORT int GC_is_incremental_mode(void) { return 0; }
+/* bdwgc's incremental mode is SwiftGC's mostly-concurrent marking: on where
+ * the uffd dirty-page backend works, else collections stay stop-the-world
+ * (as bdwgc's does where it has no dirty bits). */
+BOEHM_EXPORT void GC_enable_incremental(void) { (void)gc_enable_concurrent(); }
+BOEHM_EXPORT int GC_is_incremental_mode(void) { return gc_is_concurrent(); }
 BOEHM_EXPORT void GC_set_find_leak(int value) { GC_find_leak = value; }
 BOEHM_EXPORT int GC_get_find_leak(void) { return GC_find_leak; }
 

@@ -29,7 +29,7 @@ struct ArenaWriteTracker {
         let isUsable = ArenaWriteTracker.supportsConcurrentMarking(backend)
         if !isUsable {
             reportLine { message in
-                message.append("SWIFTGC_CONCURRENT=1 needs the uffd dirty-page backend, and this process has ")
+                message.append("concurrent marking needs the uffd dirty-page backend, and this process has ")
                 message.append(backend.name)
                 message.append("; collections stop the world")
             }

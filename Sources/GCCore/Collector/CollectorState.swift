@@ -119,6 +119,7 @@ extension CollectorState {
         // before any other thread can see the state.
         swiftgc_configure_front_end(UnsafeMutableRawPointer(state))
         if options.isEnabled(.concurrent) && state.pointee.policy.allowsConcurrentMarking {
+            state.pointee.concurrent.hasProbedBackend = true
             state.pointee.concurrent.isAvailable = state.pointee.arenaWrites.probe(options)
         }
         collectorState = state

@@ -62,6 +62,9 @@ struct ConcurrentCycle {
     /// Whether the program asked for concurrent collection, the policy
     /// allows it and a dirty-page backend fit for it passed its self-test.
     var isAvailable = false
+    /// Whether the dirty-page backend has been probed for concurrency (at
+    /// start-up under SWIFTGC_CONCURRENT=1, or by gc_enable_concurrent).
+    var hasProbedBackend = false
     /// The process that runs the background collector (0: none): a forked
     /// child starts its own.
     var backgroundProcess: UInt64 = 0
@@ -100,6 +103,32 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             _ = Atomics.fetchAdd(acquiringAndReleasing: word, 1)
             OS.futexWake(word, count: 1)
         }
+    }
+
+    /// Turns concurrent marking on at run time (gc_enable_concurrent,
+    /// bdwgc's GC_enable_incremental) if the policy allows it and a backend
+    /// fit for it passes its self-test; returns whether it is on. The
+    /// caller holds the lock. The background collector starts with the
+    /// next slow path.
+    func enableConcurrentMarking() -> Bool {
+        if pointee.concurrent.isAvailable { return true }
+        guard pointee.policy.allowsConcurrentMarking, !pointee.concurrent.hasProbedBackend else { return false }
+        pointee.concurrent.hasProbedBackend = true
+        pointee.concurrent.isAvailable = pointee.arenaWrites.probe(pointee.options)
+        return pointee.concurrent.isAvailable
+    }
+
+    /// gc_collect_a_little (bdwgc's GC_collect_a_little): a slice of the
+    /// work in progress, a sweep slice or a marking slice, by the calling
+    /// thread. Returns whether work is left. The caller holds the lock.
+    func doSliceOfCollection() -> Bool {
+        if pointee.heap.isSweeping {
+            sweepSliceAndAccount()
+            return pointee.heap.isSweeping || isConcurrentCycleActive
+        }
+        guard isConcurrentCycleActive else { return false }
+        assistConcurrentMarking()
+        return true
     }
 
     /// One marking slice on behalf of an allocating thread that has used

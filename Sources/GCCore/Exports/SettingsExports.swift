@@ -36,3 +36,25 @@ public func gc_concurrent_cycles() -> UInt64 {
     defer { state.unlock() }
     return state.pointee.concurrent.isAvailable ? state.pointee.concurrent.cycles : 0
 }
+
+@_cdecl("gc_enable_concurrent")
+public func gc_enable_concurrent() -> Int32 {
+    guard let state = CollectorState.shared() else { return 0 }
+    state.lock()
+    defer { state.unlock() }
+    return state.enableConcurrentMarking() ? 1 : 0
+}
+
+@_cdecl("gc_is_concurrent")
+public func gc_is_concurrent() -> Int32 {
+    guard let state = CollectorState.shared() else { return 0 }
+    return state.pointee.concurrent.isAvailable ? 1 : 0
+}
+
+@_cdecl("gc_collect_a_little")
+public func gc_collect_a_little() -> Int32 {
+    guard let state = CollectorState.shared() else { return 0 }
+    state.lock()
+    defer { state.unlock() }
+    return state.doSliceOfCollection() ? 1 : 0
+}
