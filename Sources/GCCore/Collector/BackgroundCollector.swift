@@ -73,7 +73,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         collectFinishingConcurrentCycle()
         while pointee.heap.isSweeping {
             sweepSliceAndAccount()
-            yieldHeapLock()
+            lockPointer.yieldToSleepers()
         }
     }
 }

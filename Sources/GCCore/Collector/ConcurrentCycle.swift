@@ -173,7 +173,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             while true {
                 pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
                 if pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries) { break }
-                yieldHeapLock()
+                lockPointer.yieldToSleepers()
                 if pointee.concurrent.generation != generation { return false }
             }
             if round == ConcurrentCycle.maximumRemarkRounds { return true }
@@ -226,23 +226,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         finishConcurrentMarking(&cycle)
         cycle.markHeap()
         completeCycle(&cycle, sweepsLazily: true)
-    }
-
-    /// Gives waiting slow paths a turn at the heap lock: unlocks, and if a
-    /// thread sleeps on the lock, waits (up to 2 ms) for it to take the
-    /// lock before locking again. A woken sleeper needs tens of
-    /// microseconds to run; relocking at once would starve it.
-    func yieldHeapLock() {
-        let word = UnsafeMutableRawPointer(lockPointer).assumingMemoryBound(to: UInt32.self)
-        let hadWaiters = Atomics.load(acquiring: word) == 2
-        unlock()
-        if hadWaiters {
-            let deadline = OS.monotonicNanoseconds() &+ 2_000_000
-            while Atomics.load(acquiring: word) == 0 && OS.monotonicNanoseconds() < deadline {
-                swiftgc_spin_pause()
-            }
-        }
-        lock()
     }
 
     /// In a forked child, a cycle the parent had open is abandoned: its

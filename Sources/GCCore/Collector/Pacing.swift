@@ -5,7 +5,8 @@ import _CSwiftGC
 /// A collection starts, unless gc_disable is in force or the policy
 /// replaces it (`CollectionPolicy.replacesCollection`):
 /// - when an allocation slow path finds the budget spent or a stress
-///   collection due (`collectionIsDue`, asked by `Allocation`);
+///   collection due (`collectIfDue`, asked by `Allocation`), or, with
+///   concurrency, requests a cycle at the trigger (`concurrentTrigger`);
 /// - when an allocation finds no memory: it collects once and retries
 ///   (`collectsWhenOutOfMemory`);
 /// - before a finalizer or weak-link registration would double a big table
@@ -37,14 +38,6 @@ import _CSwiftGC
 extension UnsafeMutablePointer where Pointee == CollectorState {
     // MARK: Allocation
 
-    /// Whether an allocation slow path about to take `upcomingBytes` (0 for
-    /// a small object, whose claimed slots were counted already) should
-    /// collect first. Counts the allocation for stress mode. The caller
-    /// holds the heap lock.
-    @inline(__always) func collectionIsDue(beforeAllocating upcomingBytes: UInt) -> Bool {
-        stressCollectionIsDue() || shouldCollect(beforeAllocating: upcomingBytes)
-    }
-
     /// The slow paths' whole decision before allocating `upcomingBytes`:
     /// nothing, a stop-the-world collection, a request for a concurrent
     /// cycle, or a marking slice for a cycle that falls behind (an assist).
@@ -58,10 +51,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// bounded when the program outruns the marker).
     @inline(__always) func collectIfDue(beforeAllocating upcomingBytes: UInt) {
         if pointee.heap.isSweeping { sweepSliceAndAccount() }
-        if pointee.concurrent.phase == .idle && !pointee.concurrent.isAvailable {
-            if collectionIsDue(beforeAllocating: upcomingBytes) { collect() }
-            return
-        }
         if stressCollectionIsDue() {
             collect()
             return
@@ -79,7 +68,11 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         case .requested:
             if allocated >= budget &* 2 { collect() }
         case .idle:
-            if allocated >= concurrentTrigger(budget: budget) { requestConcurrentCycle() }
+            if pointee.concurrent.isAvailable && allocated >= concurrentTrigger(budget: budget) {
+                requestConcurrentCycle()
+            } else if allocated >= budget {
+                collect()
+            }
         }
     }
 
@@ -95,14 +88,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         return min(high, max(low, budget &- min(budget, runway)))
     }
 
-    /// Whether allocating `upcomingBytes` more spends the budget. Never
-    /// while collections are disabled, nor when the policy starts
-    /// collections otherwise (safe-free: the quarantine).
-    @inline(__always) func shouldCollect(beforeAllocating upcomingBytes: UInt) -> Bool {
-        guard pointee.disableCount == 0 && pointee.policy.collectsAsHeapGrows else { return false }
-        let allocated = pointee.heap.bytesAllocatedSinceCollection + upcomingBytes
-        return allocated >= collectionBudget
-    }
 
     /// Bytes that may be allocated between collections: the live heap times
     /// SWIFTGC_HEAP_GROWTH percent, and at least SWIFTGC_INITIAL_HEAP.

@@ -36,4 +36,22 @@ extension UnsafeMutablePointer where Pointee == HeapLock {
         }
         if BuildFlavor.isMallocReplacement { swiftgc_set_lock_depth(swiftgc_lock_depth() &- 1) }
     }
+
+    /// For a holder that keeps retaking the lock (the background collector
+    /// between marking slices): unlocks, and if a thread sleeps on the lock,
+    /// waits (up to 2 ms) for another thread to take it before locking
+    /// again. A woken sleeper needs tens of microseconds to run; relocking
+    /// at once would starve it.
+    func yieldToSleepers() {
+        let word = UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self)
+        let hasSleepers = Atomics.load(acquiring: word) == 2
+        unlock()
+        if hasSleepers {
+            let deadline = OS.monotonicNanoseconds() &+ 2_000_000
+            while Atomics.load(acquiring: word) == 0 && OS.monotonicNanoseconds() < deadline {
+                swiftgc_spin_pause()
+            }
+        }
+        lock()
+    }
 }
