@@ -15,6 +15,9 @@ enum OptionParser {
             return value
         case .mode: return parseMode(text)
         case .dirtyPages: return DirtyPageRequest(name: text).map { UInt64($0.rawValue) }
+        case .concurrency:
+            if ByteText.equalsIgnoringCase(text, "auto") { return Concurrency.automatic.rawValue }
+            return parseBoolean(text)
         }
     }
 
