@@ -122,6 +122,7 @@ extension CollectorState {
             state.pointee.concurrent.hasProbedBackend = true
             state.pointee.concurrent.isAvailable = state.pointee.arenaWrites.probe(options)
         }
+        userArenaRecordRange = (region.metadataStart.value, region.metadataBytes)
         collectorState = state
         return state
     }

@@ -22,8 +22,9 @@ enum Option: Int {
     case dirtyPages
     case refuseUserfaultfd
     case concurrent
+    case arenaCheck
 
-    static let count = 18
+    static let count = 19
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -81,6 +82,9 @@ enum Option: Int {
         case .concurrent:
             return OptionDescriptor(name: "SWIFTGC_CONCURRENT", kind: .boolean, defaultValue: 0,
                 documentation: "1 marks mostly concurrently: a background thread marks while the program runs, between two short pauses, where a dirty-page backend works (libswiftgc.so only). 0: every collection stops the world.")
+        case .arenaCheck:
+            return OptionDescriptor(name: "SWIFTGC_ARENA_CHECK", kind: .boolean, defaultValue: 0,
+                documentation: "1 makes gc_arena_reset and gc_arena_destroy run gc_arena_check first; an arena still pointed into is quarantined (reads as zeros, never reused) instead of freed.")
         }
     }
 }
@@ -116,8 +120,8 @@ struct OptionDescriptor {
 struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.
