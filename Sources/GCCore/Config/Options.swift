@@ -24,8 +24,9 @@ enum Option: Int {
     case concurrent
     case concurrentHeap
     case markCPUShare
+    case arenaCheck
 
-    static let count = 20
+    static let count = 21
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -89,6 +90,9 @@ enum Option: Int {
         case .concurrentHeap:
             return OptionDescriptor(name: "SWIFTGC_CONCURRENT_HEAP", kind: .bytes, defaultValue: 32 << 20,
                 documentation: "With SWIFTGC_CONCURRENT=auto, the live heap from which collections mark concurrently; below it they stop the world, which is then short and cheaper.")
+        case .arenaCheck:
+            return OptionDescriptor(name: "SWIFTGC_ARENA_CHECK", kind: .boolean, defaultValue: 0,
+                documentation: "1 makes gc_arena_reset and gc_arena_destroy run gc_arena_check first; an arena still pointed into is quarantined (reads as zeros, never reused) instead of freed.")
         }
     }
 }
@@ -133,8 +137,8 @@ struct OptionDescriptor {
 struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.
