@@ -31,8 +31,9 @@ BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
 BENCH_PACKAGES += libjemalloc2 libmimalloc2.0 python3 perl sqlite3 xz-utils gcc time
 # Real programs the preload tests run under libswiftgc-preload.so.
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
-# bdwgc itself, for the reference runs of the bdwgc compatibility tests.
-BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster
+# bdwgc itself, for the reference runs of the bdwgc compatibility tests
+# (g++ for bdwgc's C++ test).
+BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster g++
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
 LIBRARY_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCBoehm -type f)
@@ -116,7 +117,9 @@ preload-tests: $(PRELOAD_LIBRARY) $(PRELOAD_TEST_PROGRAMS)
 # bdwgc compatibility (Tests/BoehmTests/run.sh): one program written against
 # gc.h, built with our headers (-lswiftgc) and with Debian's (-lgc), and
 # Debian's programs that use bdwgc (w3m, mmv, guile, chase, debfoster), each
-# giving the same output on bdwgc and on SwiftGC.
+# giving the same output on bdwgc and on SwiftGC; then bdwgc 8.2.2's own test
+# programs (Tests/BoehmTests/bdwgc_suite.sh), fetched with apt-get source
+# into $(BUILD)/boehm-suite, on bdwgc and on SwiftGC.
 BOEHM_PROGRAM := Tests/BoehmTests/bdwgc_program.c
 $(BUILD)/boehm/on_swiftgc: $(BOEHM_PROGRAM) $(LIBRARY) $(wildcard include/boehm/*.h include/boehm/gc/*.h)
 	@mkdir -p $(BUILD)/boehm
@@ -128,6 +131,7 @@ $(BUILD)/boehm/on_bdwgc: $(BOEHM_PROGRAM) | boehm-test-deps
 
 boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
 	@Tests/BoehmTests/run.sh $(LIBRARY) $(BUILD)/boehm
+	@Tests/BoehmTests/bdwgc_suite.sh $(LIBRARY) $(BUILD)/boehm-suite
 
 swift-test: | deps
 	swift test --no-parallel
@@ -197,7 +201,10 @@ install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -m 644 include/boehm/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc.h
 	install -m 644 include/boehm/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_typed.h
 	install -m 644 include/boehm/gc_mark.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_mark.h
-	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h include/boehm/gc/gc_mark.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
+	install -m 644 include/boehm/gc_disclaim.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_disclaim.h
+	install -m 644 include/boehm/gc_gcj.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_gcj.h
+	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h include/boehm/gc/gc_mark.h include/boehm/gc/gc_hooks.h \
+	  include/boehm/gc/gc_disclaim.h include/boehm/gc/gc_gcj.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 
 uninstall:
