@@ -33,7 +33,7 @@ BENCH_PACKAGES += libjemalloc2 libmimalloc2.0 python3 perl sqlite3 xz-utils gcc 
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
 # bdwgc itself, for the reference runs of the bdwgc compatibility tests
 # (g++ for bdwgc's C++ test).
-BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster g++
+BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster g++ ecl poke neko
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
 LIBRARY_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCBoehm -type f)
@@ -116,7 +116,8 @@ preload-tests: $(PRELOAD_LIBRARY) $(PRELOAD_TEST_PROGRAMS)
 
 # bdwgc compatibility (Tests/BoehmTests/run.sh): one program written against
 # gc.h, built with our headers (-lswiftgc) and with Debian's (-lgc), and
-# Debian's programs that use bdwgc (w3m, mmv, guile, chase, debfoster), each
+# Debian's programs that use bdwgc (w3m, mmv, guile, chase, debfoster, and
+# the ECL, GNU poke and Neko runtimes), each
 # giving the same output on bdwgc and on SwiftGC; then bdwgc 8.2.2's own test
 # programs (Tests/BoehmTests/bdwgc_suite.sh), fetched with apt-get source
 # into $(BUILD)/boehm-suite, on bdwgc and on SwiftGC.
@@ -168,8 +169,12 @@ test-model: $(BUILD)/tests/test_model
 # check_preload_library.sh, check_no_malloc.sh): only libc and libunwind; the
 # C API, the bdwgc layer (libswiftgc.so) or the malloc family (the preload
 # library) and the pthread wrappers; and never malloc from the collector.
+# Also every GC_* symbol of Debian's libgc.so.1, or README's reason for its
+# absence (scripts/check_bdwgc_exports.sh).
 check-library: $(LIBRARY)
 	@scripts/check_library.sh $(LIBRARY)
+	@scripts/install_packages.sh libgc1
+	@scripts/check_bdwgc_exports.sh $(LIBRARY) README.md
 
 check-preload-library: $(PRELOAD_LIBRARY)
 	@scripts/check_preload_library.sh $(PRELOAD_LIBRARY)

@@ -390,8 +390,7 @@ void GC_ptr_store_and_dirty(void *slot, const void *value);
 #define dlopen GC_dlopen
 #endif
 
-/* Event callbacks, toggle-refs, the allocation lock and other hooks. */
-#include "gc_hooks.h"
+#include "gc_hooks.h" /* event callbacks, toggle-refs, the allocation lock, other hooks */
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,7 @@
  * await-finalize hooks, the allocation lock and heap enumeration, stack
  * bottoms, byte accounting and a few settings. Included by gc/gc.h; its
  * functions are in Sources/_CSwiftGCBoehm/boehm_events.c, boehm_lock.c,
- * boehm_toggle_references.c and boehm_accounting.c. README.md, "Differences
+ * boehm_toggle_references.c, boehm_accounting.c and boehm_diagnostics.c. README.md, "Differences
  * from bdwgc", says where SwiftGC's behaviour differs.
  */
 #ifndef SWIFTGC_BOEHM_GC_HOOKS_H
@@ -131,6 +131,25 @@ int GC_incremental_protection_needs(void);
 extern void (*GC_is_visible_print_proc)(void *pointer);
 extern void (*GC_is_valid_displacement_print_proc)(void *pointer);
 extern void (*GC_same_obj_print_proc)(void *pointer, void *other);
+
+/* ---- Diagnostics and rarely used calls (boehm_diagnostics.c) ---- */
+void GC_abort_on_oom(void);                       /* GC_on_abort, then abort() */
+void GC_dump_named(const char *name);             /* GC_dump's summary line */
+void GC_dump_regions(void);
+void GC_dump_finalization(void);                  /* the number of finalizers ready */
+void GC_print_free_list(int kind, size_t granules); /* says there are no free lists */
+void *GC_pre_incr(void **pointer, ptrdiff_t bytes);  /* unchecked: *pointer += bytes */
+void *GC_post_incr(void **pointer, ptrdiff_t bytes);
+extern size_t GC_debug_header_size;               /* 0 */
+/* Accepted without effect: every data segment is scanned, nothing is
+ * excluded, and no debug output describes objects. */
+void GC_clear_exclusion_table(void);
+int GC_is_tmp_root(void *pointer);                /* 0 */
+typedef int (*GC_has_static_roots_func)(const char *library, void *section_start, size_t section_size);
+void GC_register_has_static_roots_callback(GC_has_static_roots_func filter);
+#define GC_TYPE_DESCR_LEN 40
+typedef void (*GC_describe_type_fn)(void *object, char *description);
+void GC_register_describe_type_fn(int kind, GC_describe_type_fn describe);
 
 #ifdef __cplusplus
 }
