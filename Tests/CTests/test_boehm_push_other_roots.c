@@ -99,9 +99,9 @@ int main(void) {
 
     /* Older runtimes assign the variable instead of calling the setter. */
     pushes_whole_area = 1;
-    fill_private_area();
     int calls_before = callback_calls;
-    GC_push_other_roots = push_private_area;
+    GC_push_other_roots = push_private_area; /* before filling: a collection may come meanwhile */
+    fill_private_area();
     CHECK(GC_get_push_other_roots() == push_private_area, "GC_get_push_other_roots returns what was assigned");
     collect_with_clean_stack();
     allocate_garbage(1 << 20);
