@@ -31,8 +31,9 @@ BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
 BENCH_PACKAGES += libjemalloc2 libmimalloc2.0 python3 perl sqlite3 xz-utils gcc time
 # Real programs the preload tests run under libswiftgc-preload.so.
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
-# bdwgc itself, for the reference runs of the bdwgc compatibility tests.
-BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster
+# bdwgc itself, for the reference runs of the bdwgc compatibility tests
+# (g++ for bdwgc's C++ test).
+BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster g++ ecl poke neko
 
 CORE_SOURCES := $(shell find Sources/GCCore Sources/_CSwiftGC include -type f) Package.swift
 LIBRARY_SOURCES := $(CORE_SOURCES) $(shell find Sources/_CSwiftGCBoehm -type f)
@@ -116,8 +117,11 @@ preload-tests: $(PRELOAD_LIBRARY) $(PRELOAD_TEST_PROGRAMS)
 
 # bdwgc compatibility (Tests/BoehmTests/run.sh): one program written against
 # gc.h, built with our headers (-lswiftgc) and with Debian's (-lgc), and
-# Debian's programs that use bdwgc (w3m, mmv, guile, chase, debfoster), each
-# giving the same output on bdwgc and on SwiftGC.
+# Debian's programs that use bdwgc (w3m, mmv, guile, chase, debfoster, and
+# the ECL, GNU poke and Neko runtimes), each
+# giving the same output on bdwgc and on SwiftGC; then bdwgc 8.2.2's own test
+# programs (Tests/BoehmTests/bdwgc_suite.sh), fetched with apt-get source
+# into $(BUILD)/boehm-suite, on bdwgc and on SwiftGC.
 BOEHM_PROGRAM := Tests/BoehmTests/bdwgc_program.c
 $(BUILD)/boehm/on_swiftgc: $(BOEHM_PROGRAM) $(LIBRARY) $(wildcard include/boehm/*.h include/boehm/gc/*.h)
 	@mkdir -p $(BUILD)/boehm
@@ -129,6 +133,7 @@ $(BUILD)/boehm/on_bdwgc: $(BOEHM_PROGRAM) | boehm-test-deps
 
 boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
 	@Tests/BoehmTests/run.sh $(LIBRARY) $(BUILD)/boehm
+	@Tests/BoehmTests/bdwgc_suite.sh $(LIBRARY) $(BUILD)/boehm-suite
 
 swift-test: | deps
 	swift test --no-parallel
@@ -165,8 +170,12 @@ test-model: $(BUILD)/tests/test_model
 # check_preload_library.sh, check_no_malloc.sh): only libc and libunwind; the
 # C API, the bdwgc layer (libswiftgc.so) or the malloc family (the preload
 # library) and the pthread wrappers; and never malloc from the collector.
+# Also every GC_* symbol of Debian's libgc.so.1, or README's reason for its
+# absence (scripts/check_bdwgc_exports.sh).
 check-library: $(LIBRARY)
 	@scripts/check_library.sh $(LIBRARY)
+	@scripts/install_packages.sh libgc1
+	@scripts/check_bdwgc_exports.sh $(LIBRARY) README.md
 
 check-preload-library: $(PRELOAD_LIBRARY)
 	@scripts/check_preload_library.sh $(PRELOAD_LIBRARY)
@@ -199,7 +208,10 @@ install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -m 644 include/boehm/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc.h
 	install -m 644 include/boehm/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_typed.h
 	install -m 644 include/boehm/gc_mark.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_mark.h
-	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h include/boehm/gc/gc_mark.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
+	install -m 644 include/boehm/gc_disclaim.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_disclaim.h
+	install -m 644 include/boehm/gc_gcj.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_gcj.h
+	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h include/boehm/gc/gc_mark.h include/boehm/gc/gc_hooks.h \
+	  include/boehm/gc/gc_disclaim.h include/boehm/gc/gc_gcj.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 
 uninstall:

@@ -30,3 +30,13 @@ void swiftgc_push_other_roots(uint64_t collections_completed) {
     const swiftgc_collection_hooks *registered = hooks();
     if (registered != NULL) registered->push_other_roots(collections_completed);
 }
+
+void swiftgc_collection_event(int event, uintptr_t argument) {
+    const swiftgc_collection_hooks *registered = hooks();
+    if (registered != NULL) registered->collection_event(event, argument);
+}
+
+int swiftgc_finalizer_found_unreachable(const void *object, const void *function, const void *data) {
+    const swiftgc_collection_hooks *registered = hooks();
+    return registered == NULL ? swiftgc_finalizer_queue : registered->finalizer_found_unreachable(object, function, data);
+}

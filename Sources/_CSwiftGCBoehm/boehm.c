@@ -18,7 +18,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void *swiftgc_thread_record(void) { return swiftgc_thread_record_slot; }
 
@@ -38,7 +40,14 @@ BOEHM_EXPORT void GC_init(void) {
     swiftgc_boehm_register_hooks();
     gc_register_thread();
 }
-BOEHM_EXPORT int GC_is_init_called(void) { return is_init_called; }
+/* bdwgc initialises itself on the first allocation too: a heap that has
+ * grown means the collector is running. */
+BOEHM_EXPORT int GC_is_init_called(void) {
+    if (is_init_called) return 1;
+    struct gc_stats stats;
+    gc_get_stats(&stats);
+    return stats.peak_heap_size != 0;
+}
 
 /* A failed allocation's result: what GC_oom_fn returns, if set. */
 void *swiftgc_boehm_out_of_memory(void *result, size_t size) {
@@ -61,7 +70,11 @@ BOEHM_EXPORT void *GC_realloc(void *object, size_t size) {
     void *result = gc_realloc(object, size);
     return size == 0 ? result : out_of_memory(result, size);
 }
-BOEHM_EXPORT void GC_free(void *object) { gc_free(object); }
+/* Counted for GC_get_expl_freed_bytes_since_gc (boehm_accounting.c). */
+BOEHM_EXPORT void GC_free(void *object) {
+    if (object) swiftgc_boehm_count_explicit_free(GC_size(object));
+    gc_free(object);
+}
 
 BOEHM_EXPORT char *GC_strdup(const char *string) {
     if (string == NULL) return NULL;
@@ -124,7 +137,13 @@ BOEHM_EXPORT void *GC_calloc_explicitly_typed(size_t count, size_t element_size,
 
 /* ---- Queries ---- */
 BOEHM_EXPORT void *GC_base(void *pointer) { return gc_base(pointer); }
-BOEHM_EXPORT size_t GC_size(const void *object) { return gc_size(object); }
+/* The whole slot, as bdwgc reports it: gc_size less SwiftGC's padding
+ * byte (and a typed object's trailer), rounded up to the 16-byte granule
+ * that every slot size is a multiple of. A program may use every byte. */
+BOEHM_EXPORT size_t GC_size(const void *object) {
+    size_t bytes = gc_size(object);
+    return bytes == 0 ? 0 : (bytes + 15) & ~(size_t)15;
+}
 BOEHM_EXPORT int GC_is_heap_ptr(const void *pointer) { return gc_base(pointer) != NULL; }
 BOEHM_EXPORT void *GC_same_obj(void *pointer, void *other) { (void)other; return pointer; }
 BOEHM_EXPORT void *GC_is_visible(void *pointer) { return pointer; }
@@ -249,7 +268,14 @@ BOEHM_EXPORT int GC_unregister_my_thread(void) {
     return GC_SUCCESS;
 }
 BOEHM_EXPORT void GC_allow_register_threads(void) {}
-BOEHM_EXPORT int GC_thread_is_registered(void) { return swiftgc_thread_record() != NULL; }
+/* bdwgc registers the primordial thread when it initialises; SwiftGC does
+ * when that thread first allocates, so it is registered here if needed. */
+BOEHM_EXPORT int GC_thread_is_registered(void) {
+    if (swiftgc_thread_record() != NULL) return 1;
+    if (gettid() != getpid() || !GC_is_init_called()) return 0;
+    gc_register_thread();
+    return 1;
+}
 BOEHM_EXPORT int GC_get_stack_base(struct GC_stack_base *stack_base) {
     stack_base->mem_base = swiftgc_current_stack_base();
     return GC_SUCCESS;
@@ -261,8 +287,7 @@ BOEHM_EXPORT void *GC_call_with_stack_base(GC_stack_base_func fn, void *data) {
 }
 BOEHM_EXPORT void *GC_do_blocking(GC_fn_type fn, void *data) { return fn(data); }
 BOEHM_EXPORT void *GC_call_with_gc_active(GC_fn_type fn, void *data) { return fn(data); }
-/* Collections stop the world, so reading weak links needs no lock. */
-BOEHM_EXPORT void *GC_call_with_alloc_lock(GC_fn_type fn, void *data) { return fn(data); }
+/* GC_call_with_alloc_lock is in boehm_lock.c. */
 BOEHM_EXPORT int GC_get_suspend_signal(void) { return gc_get_suspend_signal(); }
 BOEHM_EXPORT int GC_get_thr_restart_signal(void) { return gc_get_restart_signal(); }
 BOEHM_EXPORT void GC_start_mark_threads(void) {}
@@ -289,8 +314,10 @@ BOEHM_EXPORT size_t GC_get_heap_size(void) { return (size_t)current_stats().heap
 BOEHM_EXPORT size_t GC_get_free_bytes(void) { struct gc_stats stats = current_stats(); return free_bytes(&stats); }
 BOEHM_EXPORT size_t GC_get_unmapped_bytes(void) { return (size_t)current_stats().bytes_returned_to_os; }
 BOEHM_EXPORT size_t GC_get_total_bytes(void) { return (size_t)current_stats().total_bytes_allocated; }
-BOEHM_EXPORT size_t GC_get_bytes_since_gc(void) { return (size_t)current_stats().bytes_allocated_since_collection; }
-BOEHM_EXPORT size_t GC_get_expl_freed_bytes_since_gc(void) { return 0; }
+/* With the bytes GC_incr_bytes_allocd adds (boehm_accounting.c). */
+BOEHM_EXPORT size_t GC_get_bytes_since_gc(void) {
+    return (size_t)current_stats().bytes_allocated_since_collection + swiftgc_boehm_bytes_allocated_outside();
+}
 BOEHM_EXPORT GC_word GC_get_gc_no(void) { return (GC_word)current_stats().collections; }
 BOEHM_EXPORT void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free, GC_word *unmapped,
                                          GC_word *bytes_since_gc, GC_word *total_bytes) {
@@ -314,7 +341,7 @@ BOEHM_EXPORT size_t GC_get_prof_stats(struct GC_prof_stats_s *out, size_t size) 
         .markers_m1 = 0,
         .bytes_reclaimed_since_gc = 0,
         .reclaimed_bytes_before_gc = stats.total_bytes_reclaimed,
-        .expl_freed_bytes_since_gc = 0,
+        .expl_freed_bytes_since_gc = GC_get_expl_freed_bytes_since_gc(),
         .obtained_from_os_bytes = stats.peak_heap_size,
     };
     if (size > sizeof filled) {
@@ -343,7 +370,11 @@ BOEHM_EXPORT void GC_register_displacement(size_t offset) { (void)offset; }
 /* bdwgc's incremental mode is SwiftGC's mostly-concurrent marking: on where
  * the uffd dirty-page backend works, else collections stay stop-the-world
  * (as bdwgc's does where it has no dirty bits). */
-BOEHM_EXPORT void GC_enable_incremental(void) { (void)gc_enable_concurrent(); }
+/* GC_DISABLE_INCREMENTAL in the environment keeps it off, as in bdwgc. */
+BOEHM_EXPORT void GC_enable_incremental(void) {
+    if (getenv("GC_DISABLE_INCREMENTAL") != NULL) return;
+    (void)gc_enable_concurrent();
+}
 BOEHM_EXPORT int GC_is_incremental_mode(void) { return gc_is_concurrent(); }
 BOEHM_EXPORT void GC_set_find_leak(int value) { GC_find_leak = value; }
 BOEHM_EXPORT int GC_get_find_leak(void) { return GC_find_leak; }

@@ -10,11 +10,13 @@
 #define SWIFTGC_BOEHM_IMPLEMENTATION 1
 #include "../../include/boehm/gc/gc.h"
 #include "../../include/boehm/gc/gc_mark.h"
+#include "_CSwiftGCBoehm.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #define BOEHM_EXPORT __attribute__((visibility("default")))
@@ -44,10 +46,6 @@ BOEHM_EXPORT size_t GC_get_memory_use(void) {
 BOEHM_EXPORT GC_word GC_get_obtained_from_os_bytes(void) {
     struct gc_stats stats = current_stats();
     return (GC_word)(stats.heap_size + stats.bytes_returned_to_os + stats.metadata_size);
-}
-/* Milliseconds spent in collections (all are full collections). */
-BOEHM_EXPORT unsigned long GC_get_full_gc_total_time(void) {
-    return (unsigned long)(current_stats().total_pause_ns / 1000000);
 }
 BOEHM_EXPORT size_t GC_get_prof_stats_unsafe(struct GC_prof_stats_s *stats, size_t size) {
     return GC_get_prof_stats(stats, size);
@@ -141,3 +139,47 @@ BOEHM_EXPORT void GC_log_printf(const char *format, ...) {
     va_end(arguments);
 }
 
+
+/* ---- gc_hooks.h settings ---- */
+/* The handle GC_get_my_stackbottom returns for a thread SwiftGC has not
+ * registered: any non-NULL value, since GC_set_stackbottom ignores it. */
+static char unregistered_thread_handle;
+
+BOEHM_EXPORT void *GC_get_my_stackbottom(struct GC_stack_base *stack_base) {
+    GC_get_stack_base(stack_base);
+    void *record = swiftgc_thread_record_slot;
+    return record ? record : &unregistered_thread_handle;
+}
+/* SwiftGC reads each thread's stack bounds from the thread itself. */
+BOEHM_EXPORT void GC_set_stackbottom(void *thread_handle, const struct GC_stack_base *stack_base) {
+    (void)thread_handle;
+    (void)stack_base;
+}
+
+static struct GC_timeval_s time_limit_fraction;
+BOEHM_EXPORT void GC_set_time_limit_tv(struct GC_timeval_s limit) {
+    GC_time_limit = limit.tv_ms;
+    time_limit_fraction.tv_nsec = limit.tv_nsec;
+}
+BOEHM_EXPORT struct GC_timeval_s GC_get_time_limit_tv(void) {
+    struct GC_timeval_s limit = { .tv_ms = GC_time_limit, .tv_nsec = time_limit_fraction.tv_nsec };
+    return limit;
+}
+
+/* The signals are chosen when the collector starts (gc_get_suspend_signal). */
+BOEHM_EXPORT void GC_set_suspend_signal(int signal_number) { (void)signal_number; }
+BOEHM_EXPORT void GC_set_thr_restart_signal(int signal_number) { (void)signal_number; }
+
+/* Userfaultfd and soft-dirty bits never make a system call that writes
+ * into the heap fail; the mprotect backend write-protects the heap while
+ * concurrent marking runs, as bdwgc's does. */
+BOEHM_EXPORT int GC_incremental_protection_needs(void) {
+    if (!gc_is_concurrent() || strcmp(gc_dirty_pages_backend(), "mprotect") != 0) return GC_PROTECTS_NONE;
+    return GC_PROTECTS_POINTER_HEAP | GC_PROTECTS_PTRFREE_HEAP;
+}
+
+/* GC_is_visible, GC_is_valid_displacement and GC_same_obj accept every
+ * pointer, so these are never called. */
+BOEHM_EXPORT void (*GC_is_visible_print_proc)(void *pointer);
+BOEHM_EXPORT void (*GC_is_valid_displacement_print_proc)(void *pointer);
+BOEHM_EXPORT void (*GC_same_obj_print_proc)(void *pointer, void *other);

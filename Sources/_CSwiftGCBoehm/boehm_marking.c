@@ -39,8 +39,12 @@ BOEHM_EXPORT unsigned GC_new_proc_inner(GC_mark_proc procedure) {
 BOEHM_EXPORT unsigned GC_new_proc(GC_mark_proc procedure) { return GC_new_proc_inner(procedure); }
 
 /* ---- Allocation by kind ---- */
+/* Objects of a kind with a disclaim procedure are registered for it
+ * (boehm_disclaim.c). */
 BOEHM_EXPORT void *GC_generic_malloc(size_t size, int kind) {
-    return swiftgc_boehm_out_of_memory(swiftgc_kinds_allocate(size, kind), size);
+    void *object = swiftgc_kinds_allocate(size, kind);
+    swiftgc_boehm_register_disclaim(object, kind);
+    return swiftgc_boehm_out_of_memory(object, size);
 }
 BOEHM_EXPORT void *GC_generic_malloc_ignore_off_page(size_t size, int kind) { return GC_generic_malloc(size, kind); }
 BOEHM_EXPORT void *GC_generic_or_special_malloc(size_t size, int kind) { return GC_generic_malloc(size, kind); }
@@ -62,14 +66,19 @@ BOEHM_EXPORT void GC_generic_malloc_many(size_t size, int kind, void **result) {
     for (size_t index = 0; index < count; index++) {
         void **object = swiftgc_kinds_allocate(request, kind);
         if (object == NULL) break;
+        swiftgc_boehm_register_disclaim(object, kind);
         *object = list;
         list = object;
     }
     *result = swiftgc_boehm_out_of_memory(list, size);
 }
 
+/* The size is GC_size's (the whole slot). */
 BOEHM_EXPORT int GC_get_kind_and_size(const void *pointer, size_t *size) {
-    return swiftgc_kinds_kind_and_size(pointer, size);
+    size_t bytes = 0;
+    int kind = swiftgc_kinds_kind_and_size(pointer, &bytes);
+    if (size) *size = GC_size(pointer);
+    return kind;
 }
 
 /* ---- Marking ---- */
@@ -87,12 +96,13 @@ BOEHM_EXPORT void GC_clear_mark_bit(const void *pointer) { swiftgc_kinds_set_mar
  * program chaining to the previous callback can always call it (bdwgc's
  * default pushes the thread stacks, which SwiftGC marks anyway). */
 static void push_no_other_roots(void) {}
-GC_push_other_roots_proc swiftgc_boehm_push_other_roots_proc = push_no_other_roots;
+/* Exported as bdwgc exports it: older runtimes assign the variable instead
+ * of calling GC_set_push_other_roots, and under LD_PRELOAD their
+ * assignment must land here. Read at each collection (boehm_variables.c). */
+BOEHM_EXPORT GC_push_other_roots_proc GC_push_other_roots = push_no_other_roots;
 
-BOEHM_EXPORT void GC_set_push_other_roots(GC_push_other_roots_proc procedure) {
-    swiftgc_boehm_push_other_roots_proc = procedure;
-}
-BOEHM_EXPORT GC_push_other_roots_proc GC_get_push_other_roots(void) { return swiftgc_boehm_push_other_roots_proc; }
+BOEHM_EXPORT void GC_set_push_other_roots(GC_push_other_roots_proc procedure) { GC_push_other_roots = procedure; }
+BOEHM_EXPORT GC_push_other_roots_proc GC_get_push_other_roots(void) { return GC_push_other_roots; }
 
 /* All three scan the range at once while the collector marks roots (from
  * the push-other-roots callback); there are no dirty bits, so

@@ -52,7 +52,8 @@ extern GC_start_callback_proc swiftgc_boehm_start_callback;
 
 /* 0 when GC_dont_gc forbids collecting; otherwise passes on the program's
  * writes to the finalization variables, publishes the heap's bounds, calls
- * the start callback and returns 1. */
+ * the start callback, reports GC_EVENT_START, asks the toggle-ref callback
+ * (boehm_events.c) and returns 1. */
 static int collection_may_start(uintptr_t least_plausible, uintptr_t greatest_plausible) {
     if (GC_dont_gc) return 0;
     /* Written directly by the program, or through GC_set_*: the core keeps
@@ -72,6 +73,7 @@ static int collection_may_start(uintptr_t least_plausible, uintptr_t greatest_pl
     GC_least_plausible_heap_addr = (void *)least_plausible;
     GC_greatest_plausible_heap_addr = (void *)greatest_plausible;
     if (swiftgc_boehm_start_callback) swiftgc_boehm_start_callback();
+    swiftgc_boehm_collection_started();
     return 1;
 }
 
@@ -82,15 +84,16 @@ static uintptr_t free_space_divisor(void) {
     return divisor == SWIFTGC_BOEHM_DEFAULT_FREE_SPACE_DIVISOR ? 0 : divisor;
 }
 
-/* From boehm_marking.c. */
-extern GC_push_other_roots_proc swiftgc_boehm_push_other_roots_proc;
-
-/* Calls the GC_set_push_other_roots callback, whose GC_push_all calls reach
+/* Reports the start of marking, pushes the strong toggle-refs, calls the
+ * push-other-roots callback (GC_push_other_roots, set directly or through
+ * GC_set_push_other_roots), whose GC_push_all calls reach
  * swiftgc_roots_push_range, then sets GC_gc_no to collections_completed + 1
  * (bdwgc counts a collection once it has marked, after that callback). */
 static void push_other_roots(uint64_t collections_completed) {
     GC_gc_no = (GC_word)collections_completed;
-    GC_push_other_roots_proc procedure = swiftgc_boehm_push_other_roots_proc;
+    swiftgc_boehm_marking_started();
+    swiftgc_boehm_push_toggle_references();
+    GC_push_other_roots_proc procedure = GC_push_other_roots;
     if (procedure) procedure();
     GC_gc_no = (GC_word)collections_completed + 1;
 }
@@ -99,6 +102,8 @@ static const swiftgc_collection_hooks hooks = {
     .collection_may_start = collection_may_start,
     .free_space_divisor = free_space_divisor,
     .push_other_roots = push_other_roots,
+    .collection_event = swiftgc_boehm_collection_event,
+    .finalizer_found_unreachable = swiftgc_boehm_finalizer_found_unreachable,
 };
 
 /* At load, before the program's constructors (which run after those of the

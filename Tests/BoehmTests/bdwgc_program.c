@@ -129,6 +129,9 @@ static int pushes_other_roots;
 static int other_roots_calls;
 static GC_word gc_no_in_callback;
 static GC_push_other_roots_proc previous_push_other_roots;
+/* Exported by libgc.so.1 and by libswiftgc.so; bdwgc's headers do not
+ * declare it. */
+extern GC_push_other_roots_proc GC_push_other_roots;
 
 static void push_other_roots(void) {
     other_roots_calls += 1;
@@ -253,6 +256,17 @@ int main(void) {
     printf("objects no longer pushed mostly reclaimed: %s, GC_gc_no == GC_get_gc_no(): %s\n",
            yes_no(count_live_links(other_links) <= object_count / 5), yes_no(GC_gc_no == GC_get_gc_no()));
     GC_set_push_other_roots(previous_push_other_roots);
+
+    /* The older form: assigning the variable (a runtime linked with libgc
+     * does this; under LD_PRELOAD the assignment must reach SwiftGC). */
+    pushes_other_roots = 1;
+    other_roots_calls = 0;
+    fill_other_roots_area(other_links);
+    GC_push_other_roots = push_other_roots;
+    for (int round = 0; round < 2; round++) collect();
+    printf("assigned GC_push_other_roots ran: %s, pushed objects kept: %s\n", yes_no(other_roots_calls >= 2),
+           yes_no(count_live_links(other_links) == object_count));
+    GC_push_other_roots = previous_push_other_roots;
 
     pthread_t thread;
     void *result = NULL;

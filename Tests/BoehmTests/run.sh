@@ -14,9 +14,14 @@
 #                  files) must be identical, and SWIFTGC_STATS=1 must show that
 #                  SwiftGC collected. chase and debfoster run with a 256K
 #                  budget so that they collect often.
+#   ecl, poke, neko
+#                  Language runtimes built on bdwgc, each running a workload
+#                  of its own (*_workload.*) that must collect 20 times or
+#                  more on SwiftGC, with the same output.
 #
 # By hand, from the repository root (make builds the two programs and
-# installs libgc-dev, w3m, mmv, guile-3.0, chase and debfoster):
+# installs libgc-dev, w3m, mmv, guile-3.0, chase, debfoster, ecl, poke and
+# neko):
 #   make build/lib/libswiftgc.so build/boehm/on_swiftgc build/boehm/on_bdwgc
 #   Tests/BoehmTests/run.sh build/lib/libswiftgc.so build/boehm
 set -Eeuo pipefail
@@ -107,3 +112,31 @@ for options in "-n -d libgc-dev" "-n -i -s"; do
     cmp "$output/debfoster-bdwgc.out" "$output/debfoster-swiftgc.out"
 done
 echo "debfoster reading the package database (-d libgc-dev, -s): same output on bdwgc and on SwiftGC (LD_PRELOAD, 256K budget), which collected."
+
+# Fails unless the SWIFTGC_STATS=1 summary in $2 counts at least $1 collections.
+collected_at_least() {
+    local count
+    count=$(sed -n 's/^swiftgc: collections \([0-9]*\),.*/\1/p' "$2" | tail -n 1)
+    [ "${count:-0}" -ge "$1" ] || { echo "$2: $count collections, expected at least $1" >&2; return 1; }
+}
+
+# Three language runtimes that allocate all their objects from bdwgc, each
+# running a workload that collects many times: ECL (Common Lisp), GNU poke
+# and the Neko VM.
+ecl --norc --shell "$tests/ecl_workload.lisp" > "$output/ecl-bdwgc.out"
+LD_PRELOAD=$library SWIFTGC_STATS=1 ecl --norc --shell "$tests/ecl_workload.lisp" \
+    > "$output/ecl-swiftgc.out" 2> "$output/ecl-swiftgc.err"
+collected_at_least 20 "$output/ecl-swiftgc.err"
+cmp "$output/ecl-bdwgc.out" "$output/ecl-swiftgc.out"
+poke --quiet --no-init-file -L "$tests/poke_workload.pk" > "$output/poke-bdwgc.out"
+LD_PRELOAD=$library SWIFTGC_STATS=1 poke --quiet --no-init-file -L "$tests/poke_workload.pk" \
+    > "$output/poke-swiftgc.out" 2> "$output/poke-swiftgc.err"
+collected_at_least 20 "$output/poke-swiftgc.err"
+cmp "$output/poke-bdwgc.out" "$output/poke-swiftgc.out"
+(cd "$output" && cp "$tests/neko_workload.neko" . && nekoc neko_workload.neko > /dev/null)
+neko "$output/neko_workload.n" > "$output/neko-bdwgc.out"
+LD_PRELOAD=$library SWIFTGC_STATS=1 SWIFTGC_INITIAL_HEAP=1M neko "$output/neko_workload.n" \
+    > "$output/neko-swiftgc.out" 2> "$output/neko-swiftgc.err"
+collected_at_least 20 "$output/neko-swiftgc.err"
+cmp "$output/neko-bdwgc.out" "$output/neko-swiftgc.out"
+echo "ECL, GNU poke and the Neko VM: same output on bdwgc and on SwiftGC (LD_PRELOAD), which collected at least 20 times each."

@@ -1,7 +1,9 @@
 /*
  * test_boehm_push_other_roots — bdwgc's push-other-roots callback: ranges
  * the callback reports with GC_push_all (or _eager, _conditional) keep
- * their objects alive, and nothing else does; GC_gc_no follows the
+ * their objects alive, and nothing else does, whether the callback is set
+ * with GC_set_push_other_roots or assigned to the GC_push_other_roots
+ * variable, as older runtimes do; GC_gc_no follows the
  * collections; a few of the less common gc.h calls answer sensibly.
  *
  * The objects are referenced only from an mmap'ed area, which the collector
@@ -94,6 +96,20 @@ int main(void) {
     CHECK(reclaimed >= object_count * 9 / 10, "once no longer pushed, the objects are reclaimed (%zu of %d)", reclaimed,
           object_count);
     GC_set_push_other_roots(previous_callback);
+
+    /* Older runtimes assign the variable instead of calling the setter. */
+    pushes_whole_area = 1;
+    int calls_before = callback_calls;
+    GC_push_other_roots = push_private_area; /* before filling: a collection may come meanwhile */
+    fill_private_area();
+    CHECK(GC_get_push_other_roots() == push_private_area, "GC_get_push_other_roots returns what was assigned");
+    collect_with_clean_stack();
+    allocate_garbage(1 << 20);
+    collect_with_clean_stack();
+    CHECK(callback_calls >= calls_before + 2, "a callback assigned to GC_push_other_roots runs at each collection");
+    CHECK(count_intact() == object_count, "and the ranges it pushes keep their objects (%zu of %d intact)",
+          count_intact(), object_count);
+    GC_push_other_roots = previous_callback;
 
     /* Less common calls. */
     void *object = GC_malloc_kind(64, GC_I_NORMAL);

@@ -18,6 +18,13 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
             state.runCycle(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
         }
+        reportCollectionEnd()
+    }
+
+    /// The collection hooks' end event (bdwgc's GC_EVENT_END), with the
+    /// heap size after it, for GC_on_heap_resize. The lock is held.
+    func reportCollectionEnd() {
+        swiftgc_collection_event(Int32(swiftgc_event_end.rawValue), pointee.heap.pages.committedBytes)
     }
 
     /// The collection hooks' say (bdwgc's GC_dont_gc, its start callback),

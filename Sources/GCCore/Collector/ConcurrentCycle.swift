@@ -406,6 +406,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         finishConcurrentMarking(&cycle)
         cycle.markHeap()
         completeCycle(&cycle, sweepsLazily: true)
+        reportCollectionEnd()
     }
 
     /// In a forked child, a cycle the parent had open is abandoned: its

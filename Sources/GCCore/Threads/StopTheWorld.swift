@@ -7,13 +7,21 @@ import _CSwiftGC
 /// waits in sigsuspend until the epoch is released. A thread blocked in a
 /// system call is interrupted, stops, and resumes the call (SA_RESTART).
 /// Signals that are lost or delayed are sent again every 100 ms.
+///
+/// Each step is reported through the collection hooks (swiftgc_event in
+/// collection_hooks.h: bdwgc's stop-world and thread events), with the
+/// heap lock held, by the thread that stops the world.
 extension ThreadRegistry {
     static let resendIntervalMilliseconds = 100
 
     /// Stops all registered threads except `current`; returns the epoch.
     func stopOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?) -> UInt64 {
+        swiftgc_collection_event(Int32(swiftgc_event_pre_stop_world.rawValue), 0)
         let epoch = OS.beginStop()
-        forEachOther(than: current) { OS.sendSuspend(to: $0.pointee.thread) }
+        forEachOther(than: current) { record in
+            OS.sendSuspend(to: record.pointee.thread)
+            swiftgc_collection_event(Int32(swiftgc_event_thread_suspended.rawValue), record.pointee.thread)
+        }
         var waited = 0
         var hasWarned = false
         while true {
@@ -21,7 +29,10 @@ extension ThreadRegistry {
             forEachOther(than: current) { record in
                 if !record.hasStopped(for: epoch) { waiting += 1 }
             }
-            if waiting == 0 { return epoch }
+            if waiting == 0 {
+                swiftgc_collection_event(Int32(swiftgc_event_post_stop_world.rawValue), 0)
+                return epoch
+            }
             OS.waitForAcknowledgement(milliseconds: 10)
             waited += 10
             if waited % ThreadRegistry.resendIntervalMilliseconds == 0 {
@@ -42,8 +53,13 @@ extension ThreadRegistry {
 
     /// Lets the threads stopped for `epoch` run again.
     func restartOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?, epoch: UInt64) {
+        swiftgc_collection_event(Int32(swiftgc_event_pre_start_world.rawValue), 0)
         OS.releaseStop(epoch)
-        forEachOther(than: current) { OS.sendRestart(to: $0.pointee.thread) }
+        forEachOther(than: current) { record in
+            OS.sendRestart(to: record.pointee.thread)
+            swiftgc_collection_event(Int32(swiftgc_event_thread_unsuspended.rawValue), record.pointee.thread)
+        }
+        swiftgc_collection_event(Int32(swiftgc_event_post_start_world.rawValue), 0)
     }
 
     func forEachOther(than current: UnsafeMutablePointer<ThreadRecord>?,

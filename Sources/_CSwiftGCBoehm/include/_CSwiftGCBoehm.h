@@ -33,4 +33,32 @@ int swiftgc_kinds_is_marked(const void *pointer);
 void swiftgc_kinds_set_mark_bit(const void *pointer, int is_marked);
 void swiftgc_roots_push_range(const void *low, const void *high);
 
+/* Exports/HeapAccessExports.swift: the heap lock (GC_alloc_lock; no
+ * collection runs while it is held, and its holder must not allocate), a
+ * walk of the allocated objects with the lock held, and the usable size of
+ * a request (SIZE_MAX above the size classes). */
+void swiftgc_heap_lock(void);
+void swiftgc_heap_unlock(void);
+void swiftgc_heap_for_each_object(void (*visitor)(void *object, size_t bytes, void *data), void *data);
+size_t swiftgc_heap_usable_bytes_for_request(size_t bytes);
+
+/* The layer's own files, for one another. */
+/* boehm_events.c: the collection hooks' event and finalizer entries. */
+void swiftgc_boehm_collection_started(void);
+void swiftgc_boehm_marking_started(void);
+void swiftgc_boehm_collection_event(int event, uintptr_t argument);
+int swiftgc_boehm_finalizer_found_unreachable(const void *object, const void *function, const void *data);
+/* boehm_disclaim.c: disclaim registration at allocation, and the decision
+ * for an unreachable disclaim object (-1 for other objects). */
+void swiftgc_boehm_register_disclaim(void *object, int kind);
+int swiftgc_boehm_disclaim_decision(const void *object, const void *function, const void *data);
+/* boehm_toggle_references.c: run the toggle-ref callback (collection
+ * start, lock held, world running) and push the strong ones (marking). */
+void swiftgc_boehm_update_toggle_references(void);
+void swiftgc_boehm_push_toggle_references(void);
+/* boehm_accounting.c: GC_free's and GC_incr_bytes_*'s counters. */
+void swiftgc_boehm_count_explicit_free(size_t bytes);
+void swiftgc_boehm_reset_byte_counters(void);
+size_t swiftgc_boehm_bytes_allocated_outside(void);
+
 #endif /* SWIFTGC_C_BOEHM_H */

@@ -219,7 +219,7 @@ GC_start_callback_proc GC_get_start_callback(void);
 /* Less common calls (boehm_accepted.c). Statistics: */
 size_t GC_get_memory_use(void);                 /* bytes in objects: live at the last collection + allocated since */
 GC_word GC_get_obtained_from_os_bytes(void);    /* heap, returned pages and the collector's tables */
-unsigned long GC_get_full_gc_total_time(void);  /* milliseconds in collections */
+unsigned long GC_get_full_gc_total_time(void);  /* ms collecting since GC_start_performance_measurement; 0 before */
 size_t GC_get_prof_stats_unsafe(struct GC_prof_stats_s *stats, size_t size);
 int GC_get_parallel(void);                      /* 0: one marker */
 /* Allocation: GC_malloc_kind is GC_generic_malloc (gc_mark.h). */
@@ -389,6 +389,8 @@ void GC_ptr_store_and_dirty(void *slot, const void *value);
 #define pthread_exit GC_pthread_exit
 #define dlopen GC_dlopen
 #endif
+
+#include "gc_hooks.h" /* event callbacks, toggle-refs, the allocation lock, other hooks */
 
 #ifdef __cplusplus
 }

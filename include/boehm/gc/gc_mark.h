@@ -142,6 +142,9 @@ void GC_set_mark_bit(const void *p);
 typedef void (*GC_push_other_roots_proc)(void);
 void GC_set_push_other_roots(GC_push_other_roots_proc procedure);
 GC_push_other_roots_proc GC_get_push_other_roots(void);
+/* The same callback as a variable, which older programs assign directly
+ * (NULL: none); called once the roots are marked at each collection. */
+extern GC_push_other_roots_proc GC_push_other_roots;
 
 /* Scan the words of [bottom, top) (bottom rounded up and top down to
  * pointer alignment) as roots. Only from the push-other-roots callback;

@@ -4,18 +4,26 @@ import _CSwiftGC
 /// the world stopped and the heap lock held. See DESIGN.md "Finalization".
 ///
 ///  1. Mark what the tables keep alive: the client data of every finalizer,
-///     and the objects and data of finalizers queued but not yet run.
+///     and the objects and data of finalizers queued but not yet run or
+///     running now.
 ///  2. Clear short weak links whose target is unmarked.
 ///  3. For each unmarked finalizable object, mark what it reaches (but not
 ///     the object itself, unless through a cycle). An object still unmarked
 ///     afterwards is reachable from no other finalizable object: queue its
-///     finalizer and mark it, so it and everything it reaches survive.
+///     finalizer and mark it, so it and everything it reaches survive
+///     (unless the front end's hook, swiftgc_finalizer_found_unreachable,
+///     keeps it registered or drops it unfinalized).
 ///  4. Clear long weak links whose target is still unmarked: their targets
 ///     are reclaimed by the sweep that follows.
 ///  5. Forget links that live inside objects about to be reclaimed.
 extension UnsafeMutablePointer where Pointee == CollectorState {
     func finalizeAndClearWeakLinks(_ marker: inout Marker) {
         let finalization = pointee.finalization
+        if finalization.running.hiddenObject != 0 {
+            marker.markCandidate(AddressTable.reveal(finalization.running.hiddenObject))
+            marker.markCandidate(AddressTable.reveal(finalization.running.hiddenData))
+            marker.drain()
+        }
         if finalization.finalizers.count == 0 && finalization.ready.count == 0
             && finalization.shortLinks.count == 0 && finalization.longLinks.count == 0 { return }
 
@@ -69,6 +77,20 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
                 return
             }
             if span.markBits.isSet(index) { return }
+            // The front end may decide instead (bdwgc's disclaim procedures).
+            switch swiftgc_finalizer_found_unreachable(UnsafeRawPointer(bitPattern: slot.pointee.key.value),
+                                                       UnsafeRawPointer(bitPattern: slot.pointee.first),
+                                                       UnsafeRawPointer(bitPattern: AddressTable.reveal(slot.pointee.second).value)) {
+            case Int32(swiftgc_finalizer_keep.rawValue):
+                marker.markRoot(span: span, index: index) // survives, still registered
+                marker.drain()
+                return
+            case Int32(swiftgc_finalizer_drop.rawValue):
+                pointee.finalization.finalizers.remove(slot) // reclaimed by this sweep, unfinalized
+                return
+            default:
+                break
+            }
             pointee.finalization.bytesQueuedByCollection &+= span.pointee.objectSize
             queueFinalizer(slot)
             marker.markRoot(span: span, index: index)

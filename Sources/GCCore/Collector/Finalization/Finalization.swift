@@ -36,6 +36,13 @@ struct Finalization {
     /// True while some thread runs finalizers: a finalizer that allocates
     /// must not start running the others in its own frame.
     var isRunningFinalizers = false
+    /// The entry whose finalizer runs now, taken off `ready`; empty (all
+    /// zero) otherwise. Marked like a ready entry: between leaving the
+    /// lock and the call, the runner may hold the object only hidden, and
+    /// another thread's collection must not reclaim it (disclaim_test of
+    /// bdwgc's suite caught a finalizer called on a reclaimed object).
+    /// Written under the lock by the one thread running finalizers.
+    var running = ReadyQueue.Entry(hiddenObject: 0, function: 0, hiddenData: 0)
     /// gc_set_finalize_on_demand: finalizers run only from gc_run_finalizers.
     var runsOnlyOnDemand = false
     /// Called (outside the lock) when finalizers become ready and they run

@@ -35,12 +35,14 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         pointee.finalization.isRunningFinalizers = true
         var count = 0
         while let entry = pointee.finalization.ready.popFirst() {
+            // Kept alive by `running` until the finalizer returns.
+            pointee.finalization.running = entry
             unlock()
-            // The object is on this stack now, so it stays alive meanwhile.
             let function = unsafeBitCast(entry.function, to: FinalizerFunction.self)
             function(AddressTable.reveal(entry.hiddenObject).pointer, AddressTable.reveal(entry.hiddenData).pointer)
             count += 1
             lock()
+            pointee.finalization.running = ReadyQueue.Entry(hiddenObject: 0, function: 0, hiddenData: 0)
         }
         pointee.finalization.isRunningFinalizers = false
         pointee.finalization.ready.releaseStorageIfEmpty()

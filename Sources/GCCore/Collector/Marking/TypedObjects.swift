@@ -9,7 +9,8 @@ import _CSwiftGC
 ///   (at most 56), bits 0...55 the bitmap (bit i set = word i may hold a
 ///   pointer);
 /// - otherwise, the address of an uncollectable heap record
-///   `[length, bitmap words...]`, for longer bitmaps;
+///   `[length, bitmap words...]`, for longer bitmaps (any other value is
+///   read as 0: see forEachPointerRun);
 /// - 0: unknown, every word may hold a pointer.
 ///
 /// A typed object ends with a two-word trailer, at the end of its slot:
@@ -46,9 +47,16 @@ extension Marker {
         if descriptor & TypedObjects.inlineTag != 0 {
             length = Int((descriptor >> 56) & 0x7f)
             inlineBits = descriptor & ((1 << 56) - 1)
-        } else {
+        } else if let span = pageMap.span(containing: Address(descriptor)), span.pointee.state != .free,
+                  span.pointee.kind == .uncollectable {
             record = UnsafePointer<UInt>(bitPattern: descriptor)
             length = Int(record.unsafelyUnwrapped[0])
+        } else {
+            // Not a record: concurrent marking read the trailer of a slot
+            // still being initialised (its old contents). Scanning every
+            // word can only retain more; the page is written, so the final
+            // pause scans the object again with its real trailer.
+            return body(start, end)
         }
         let wordCount = Int((end &- start) / 8)
         var runStart = -1
