@@ -15,6 +15,11 @@ enum OptionParser {
             return value
         case .mode: return parseMode(text)
         case .dirtyPages: return DirtyPageRequest(name: text).map { UInt64($0.rawValue) }
+        case .path:
+            // The text's own address: an environment entry outlives the
+            // options (see `OptionKind.path`).
+            guard !text.isEmpty, let start = text.baseAddress else { return nil }
+            return UInt64(UInt(bitPattern: start))
         }
     }
 

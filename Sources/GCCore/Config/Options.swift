@@ -22,8 +22,11 @@ enum Option: Int {
     case dirtyPages
     case refuseUserfaultfd
     case concurrent
+    case trace
+    case traceFile
+    case verbose
 
-    static let count = 18
+    static let count = 21
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -81,6 +84,15 @@ enum Option: Int {
         case .concurrent:
             return OptionDescriptor(name: "SWIFTGC_CONCURRENT", kind: .boolean, defaultValue: 0,
                 documentation: "1 marks mostly concurrently: a background thread marks while the program runs, between two short pauses, where a dirty-page backend works (libswiftgc.so only). 0: every collection stops the world.")
+        case .trace:
+            return OptionDescriptor(name: "SWIFTGC_TRACE", kind: .boolean, defaultValue: 0,
+                documentation: "1 prints one line per collection on stderr, beginning `swiftgc: gc N` (README lists the fields).")
+        case .traceFile:
+            return OptionDescriptor(name: "SWIFTGC_TRACE_FILE", kind: .path, defaultValue: 0,
+                documentation: "Appends one JSON object per collection to this file (JSON Lines); %p in the path becomes the process id.")
+        case .verbose:
+            return OptionDescriptor(name: "SWIFTGC_VERBOSE", kind: .boolean, defaultValue: 0,
+                documentation: "1 prints reports that are quiet by default, such as leak-check's summary when nothing leaked.")
         }
     }
 }
@@ -103,6 +115,11 @@ enum OptionKind {
     /// A dirty-page backend name or `auto` (see `DirtyPageRequest`), stored
     /// as its raw value.
     case dirtyPages
+    /// A file path: the slot holds the address of the text in the
+    /// environment entry (NUL-terminated there), 0 when unset. Read it at
+    /// initialisation (`Options.path`): the program may change its
+    /// environment later.
+    case path
 }
 
 struct OptionDescriptor {
@@ -116,8 +133,9 @@ struct OptionDescriptor {
 struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                         UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.
@@ -138,6 +156,12 @@ struct Options {
     }
 
     func isEnabled(_ option: Option) -> Bool { self[option] != 0 }
+
+    /// A `.path` option's NUL-terminated text in the environment, or nil
+    /// when unset.
+    func path(_ option: Option) -> UnsafePointer<UInt8>? {
+        UnsafePointer(bitPattern: UInt(truncatingIfNeeded: self[option]))
+    }
 
     /// SWIFTGC_DIRTY_PAGES as the request it names.
     var dirtyPageRequest: DirtyPageRequest {

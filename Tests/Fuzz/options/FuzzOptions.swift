@@ -54,6 +54,8 @@ private func referenceParse(_ bytes: [UInt8], _ kind: OptionKind) -> UInt64? {
                      "leak-check": .leakCheck, "safe-free": .safeFree]
         guard let text = String(validating: bytes, as: UTF8.self), let mode = names[text] else { return nil }
         return UInt64(mode.rawValue)
+    case .path:
+        return nil // not fuzzed (not in `kinds`): the value is the text's address
     case .dirtyPages:
         let names = ["auto": DirtyPageRequest.automatic, "uffd": .userfaultfd, "soft-dirty": .softDirty,
                      "mprotect": .mprotect, "none": .none]
