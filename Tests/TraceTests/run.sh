@@ -55,7 +55,7 @@ check_lines() { # name stderr-file stdout-file
 # the process's count and, for a process that did not inherit a trace, from 1.
 check_records() { # name file collections first-number|any
     local result
-    if result=$(python3 - "$2" "$3" "$4" <<'EOF'
+    if result=$(python3 - "$2" "$3" "$4" 2>&1 <<'EOF'
 import json, sys
 path, collections, first = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 keys = {"gc", "kind", "time_since_start_ns", "collection_time_percent", "start_pause_ns", "concurrent_ns",

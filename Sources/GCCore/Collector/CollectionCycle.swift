@@ -216,6 +216,8 @@ struct CollectionCycle {
         state.pointee.heap.clearMarks()
         restartWorld()
         state.pointee.heap.bytesAllocatedSinceCollection = 0
-        reportLine { $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing") }
+        reportRepeatedLine(occurrences: &state.pointee.warnings.unknownRoots) {
+            $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing")
+        }
     }
 }

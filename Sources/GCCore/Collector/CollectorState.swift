@@ -45,6 +45,17 @@ struct CollectorState {
     var lazySweepPinnedBytes: UInt = 0
     /// SWIFTGC_TRACE and SWIFTGC_TRACE_FILE (Tracing/CollectionTrace.swift).
     var trace = CollectionTrace()
+    /// Warnings that can recur, counted for `reportRepeatedLine`.
+    var warnings = RepeatedWarnings()
+}
+
+/// How often each recurring warning of the engine and the gc_* front end
+/// occurred. Written under the heap lock.
+struct RepeatedWarnings {
+    var finalizationCycles: UInt64 = 0
+    var finalizerTableFull: UInt64 = 0
+    var unknownRoots: UInt64 = 0
+    var unmatchedEnable: UInt64 = 0
 }
 
 extension CollectorState {

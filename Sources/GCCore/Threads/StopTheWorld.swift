@@ -11,7 +11,7 @@ extension ThreadRegistry {
     static let resendIntervalMilliseconds = 100
 
     /// Stops all registered threads except `current`; returns the epoch.
-    func stopOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?) -> UInt64 {
+    mutating func stopOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?) -> UInt64 {
         let epoch = OS.beginStop()
         forEachOther(than: current) { OS.sendSuspend(to: $0.pointee.thread) }
         var waited = 0
@@ -31,7 +31,7 @@ extension ThreadRegistry {
             }
             if waited >= 5000 && !hasWarned {
                 hasWarned = true
-                reportLine { message in
+                reportRepeatedLine(occurrences: &slowStopWarnings) { message in
                     message.append("still waiting for ")
                     message.append(decimal: UInt64(waiting))
                     message.append(" thread(s) to stop for a collection")
