@@ -212,10 +212,11 @@ check-layers:
 
 include Tests/Fuzz/fuzz.mk
 
-bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps
+bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps plot-deps
 	Benchmarks/run.sh
 	Benchmarks/preload.sh
 	Benchmarks/latency.sh
+	Benchmarks/plots.sh
 
 # swiftgc(3), from swiftgc.h's contract comments and README's tables.
 MAN_PAGE := $(BUILD)/man/swiftgc.3
