@@ -120,6 +120,13 @@ else
     ls "$work"; cat "$work/fork.out" "$work/fork.err" | head -5
 fi
 
+# A process that never collects leaves no trace file (each shell of a
+# preloaded program tree would leave an empty one).
+SWIFTGC_TRACE_FILE="$work/idle-%p.jsonl" "$program" idle
+if [ "$?" = 0 ] && [ -z "$(ls "$work" | grep '^idle-')" ]; then
+    pass "SWIFTGC_TRACE_FILE: a process that never collects creates no file"
+else fail "SWIFTGC_TRACE_FILE: a process that never collected left: $(ls "$work" | grep '^idle-')"; fi
+
 # 4. Concurrent collection, where the kernel lets the collector track
 #    written pages: the same guarantees, whichever kind each collection is.
 SWIFTGC_CONCURRENT=1 SWIFTGC_TRACE=1 SWIFTGC_TRACE_FILE="$work/concurrent.jsonl" "$program" \

@@ -8,6 +8,7 @@
  *
  *   trace_program          in this process
  *   trace_program fork     also in a forked child, which prints its own line
+ *   trace_program idle     starts the collector but never collects; prints nothing
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static void report(void) {
 
 int main(int argc, char **argv) {
     const char *scenario = argc > 1 ? argv[1] : "plain";
+    if (strcmp(scenario, "idle") == 0) return gc_malloc(16) == NULL; /* starts the collector, never collects */
     churn(400);
     if (strcmp(scenario, "fork") == 0) {
         pid_t child = fork();

@@ -20,8 +20,11 @@ struct CollectionTrace {
 
     /// SWIFTGC_TRACE.
     var isPrinting = false
-    /// The SWIFTGC_TRACE_FILE file, or -1.
+    /// The SWIFTGC_TRACE_FILE file, or -1 until the process's first record
+    /// (so a process that never collects, such as each shell of a preloaded
+    /// program tree, leaves no empty file).
     var fileDescriptor: Int32 = -1
+    var hasOpenFailed = false
     /// SWIFTGC_TRACE_FILE as given, copied at initialisation and
     /// NUL-terminated, in metadata: a forked child reopens it when it names
     /// the process id (`%p`).
@@ -43,12 +46,12 @@ struct CollectionTrace {
     /// end of the sweep phase.
     var isWaitingForSweep = false
 
-    var isEnabled: Bool { isPrinting || fileDescriptor >= 0 }
+    var isEnabled: Bool { isPrinting || (pathTemplate != nil && !hasOpenFailed) }
 }
 
 extension UnsafeMutablePointer where Pointee == CollectorState {
-    /// Reads the trace options and opens the trace file. Called once while
-    /// the state is set up.
+    /// Reads the trace options and keeps the trace file's path. Called once
+    /// while the state is set up.
     func setUpTrace() {
         pointee.trace.initializationNanoseconds = OS.monotonicNanoseconds()
         pointee.trace.isPrinting = pointee.options.isEnabled(.trace)
@@ -65,16 +68,15 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
         template[length] = 0
         pointee.trace.pathTemplate = template
-        openTraceFile()
     }
 
     /// A forked child writes to a file of its own when the path names the
-    /// process; otherwise it appends to the parent's.
+    /// process, opened at its first record; otherwise it appends to the
+    /// parent's.
     func reopenTraceFileAfterFork() {
         guard pointee.trace.pathNamesProcess, pointee.trace.fileDescriptor >= 0 else { return }
         OS.close(pointee.trace.fileDescriptor)
         pointee.trace.fileDescriptor = -1
-        openTraceFile()
     }
 
     /// Opens the template's path with `%p` replaced by the process id.
@@ -95,6 +97,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             buffer[path.count] = 0
             pointee.trace.fileDescriptor = OS.openForAppending(UnsafePointer(buffer.baseAddress!))
             if pointee.trace.fileDescriptor < 0 {
+                pointee.trace.hasOpenFailed = true
                 reportLine { message in
                     message.append("cannot open SWIFTGC_TRACE_FILE ")
                     message.append(bytes: UnsafeBufferPointer(start: buffer.baseAddress!, count: path.count))
@@ -181,6 +184,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         record.collectionTimePercent = elapsed == 0 ? 0 : pointee.trace.totalCollectionNanoseconds &* 100 / elapsed
         let finished = record
         if pointee.trace.isPrinting { reportLine { TraceFormat.appendLine(finished, to: &$0) } }
+        if pointee.trace.fileDescriptor < 0 && pointee.trace.pathTemplate != nil && !pointee.trace.hasOpenFailed {
+            openTraceFile()
+        }
         if pointee.trace.fileDescriptor >= 0 {
             reportUnprefixedLine(descriptor: pointee.trace.fileDescriptor) { TraceFormat.appendJSON(finished, to: &$0) }
         }
