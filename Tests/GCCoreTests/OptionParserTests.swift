@@ -30,6 +30,15 @@ struct OptionParserTests {
         }
     }
 
+    @Test func concurrency() {
+        #expect(parse("auto", as: .concurrency) == Concurrency.automatic.rawValue)
+        #expect(parse("AUTO", as: .concurrency) == Concurrency.automatic.rawValue)
+        #expect(parse("1", as: .concurrency) == Concurrency.on.rawValue)
+        #expect(parse("off", as: .concurrency) == Concurrency.off.rawValue)
+        #expect(parse("2", as: .concurrency) == nil)
+        #expect(parse("automatic", as: .concurrency) == nil)
+    }
+
     @Test func booleansAndPercentages() {
         #expect(parse("1", as: .boolean) == 1)
         #expect(parse("TRUE", as: .boolean) == 1)

@@ -27,7 +27,7 @@ fail() { failures=$((failures + 1)); echo "FAIL $*"; }
 # One stderr line, after `swiftgc: `: TraceFormat.swift's layout.
 size='[0-9]+(\.[0-9])? (B|KiB|MiB|GiB)'
 milliseconds='[0-9]+\.[0-9]{3} ms'
-line_pattern="^swiftgc: gc [0-9]+ @[0-9]+\.[0-9]{3}s [0-9]+%: (stop-the-world|concurrent|concurrent-finished-by-program)"
+line_pattern="^swiftgc: gc [0-9]+ @[0-9]+\.[0-9]{3}s [0-9]+%: (stop-the-world|concurrent)"
 line_pattern+="(, start pause $milliseconds)?(, concurrent $milliseconds)?, pause $milliseconds"
 line_pattern+=", heap $size -> $size -> goal $size, live $size, allocated $size, markers [0-9]+$"
 
@@ -51,7 +51,7 @@ check_lines() { # name stderr-file stdout-file
 }
 
 # Checks a JSON Lines trace file: every line parses, has exactly the keys
-# (integers, the kind one of three), the numbers run consecutively up to
+# (integers, the kind one of two), the numbers run consecutively up to
 # the process's count and, for a process that did not inherit a trace, from 1.
 check_records() { # name file collections first-number|any
     local result
@@ -61,7 +61,7 @@ path, collections, first = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 keys = {"gc", "kind", "time_since_start_ns", "collection_time_percent", "start_pause_ns", "concurrent_ns",
         "pause_ns", "heap_before_bytes", "heap_after_bytes", "heap_goal_bytes", "live_bytes",
         "allocated_bytes", "markers"}
-kinds = {"stop-the-world", "concurrent", "concurrent-finished-by-program"}
+kinds = {"stop-the-world", "concurrent"}
 records = [json.loads(line) for line in open(path)]
 for record in records:
     if set(record) != keys:

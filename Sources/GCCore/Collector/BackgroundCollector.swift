@@ -16,11 +16,13 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// after they release the heap lock.
     func startBackgroundCollectorIfNeeded() {
         guard pointee.concurrent.isAvailable else { return }
-        let process = UInt64(OS.processIdentifier)
         let running = withUnsafeMutablePointer(to: &pointee.concurrent.backgroundProcess) {
             Atomics.load(acquiring: $0)
         }
-        guard running != process else { return }
+        // A forked child clears the word (abandonConcurrentCycleAfterFork),
+        // so a set word means this process's collector: no getpid per slow path.
+        guard running == 0 else { return }
+        let process = UInt64(OS.processIdentifier)
         // One starter at a time: claim the word for this process.
         guard withUnsafeMutablePointer(to: &pointee.concurrent.backgroundProcess, {
             Atomics.compareExchange(acquiringAndReleasing: $0, expected: running, desired: process) }) else { return }
@@ -60,6 +62,12 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// One whole concurrent cycle. The caller holds the lock, which is
     /// released while marking runs beside the program.
     func runConcurrentCycle() {
+        // What the last cycle left, in slices, never in one hold of the lock.
+        while pointee.heap.isSweeping {
+            sweepSliceAndAccount()
+            lockPointer.yieldToSleepers()
+        }
+        guard pointee.concurrent.phase == .requested, restartWriteTracking() else { return }
         startConcurrentCycle()
         guard isConcurrentCycleActive else { return }
         guard markConcurrently() else { return } // another thread finished it
@@ -71,6 +79,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
         guard isConcurrentCycleActive else { return }
         collectFinishingConcurrentCycle()
+        while pointee.markStack.releaseSlice() { lockPointer.yieldToSleepers() }
         while pointee.heap.isSweeping {
             sweepSliceAndAccount()
             lockPointer.yieldToSleepers()

@@ -22,19 +22,19 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     }
 
     /// The phases, in order. Every one runs with the world stopped. A
-    /// concurrent cycle in progress (ConcurrentCycle) is finished instead
-    /// of starting anew; a sweep phase in progress is completed first.
+    /// concurrent cycle in progress (ConcurrentCycle) is abandoned: this
+    /// collection is asked for by the program (gc_collect) or by a heap
+    /// that outgrew twice its budget, and finishing the cycle would keep
+    /// everything allocated during it, born marked. A sweep phase in
+    /// progress is completed first.
     private func runCycle(stackLow: UInt, stackHigh: UInt) {
         finishSweeping()
         if pointee.concurrent.phase == .requested { pointee.concurrent.phase = .idle }
         var cycle = CollectionCycle(self, stackLow: stackLow, stackHigh: stackHigh)
         cycle.stopWorld()
-        if isConcurrentCycleActive {
-            pointee.concurrent.synchronousFinishes &+= 1
-            finishConcurrentMarking(&cycle)
-        } else {
-            cycle.markRoots()
-        }
+        if isConcurrentCycleActive { abandonConcurrentCycle() }
+        pointee.concurrent.bornMarkedBytesOfLastCycle = 0
+        cycle.markRoots()
         cycle.markHeap()
         completeCycle(&cycle, sweepsLazily: false)
     }
@@ -45,7 +45,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let keepsMarks = withUnsafeMutablePointer(to: &cycle) { pointee.policy.afterMarking(UnsafeMutableRawPointer($0)) }
         guard keepsMarks else { return cycle.endWithoutSweeping() }
         cycle.finalizeAndClearWeakLinks()
-        cycle.finishMarking()
+        cycle.finishMarking(defersStackRelease: sweepsLazily)
         cycle.pinCachedSlots()
         cycle.verifyMarking()
         guard cycle.hasAllRoots else { return cycle.abandon() }

@@ -56,6 +56,8 @@ struct CollectionCycle {
         roots.anonymousMappingsAreRoots = state.pointee.policy.anonymousMappingsAreRoots
         roots.pointerFreeMapping = state.pointee.policy.pointerFreeMapping
         self.roots = roots
+        // The pages a concurrent cycle left to return are in use again.
+        state.pointee.markStack.pendingReleaseBytes = 0
         marker = Marker(pageMap: state.pointee.heap.pageMap, stack: state.pointee.markStack)
         marker.residency = PageResidency.open(buffer: state.pointee.pagemapBuffer)
     }
@@ -132,12 +134,18 @@ struct CollectionCycle {
 
     /// No mark bit is set after this but by pinning and the policy's
     /// `beforeSweep`: ends the parallel session and gives back the pages
-    /// the mark stack touched.
-    mutating func finishMarking() {
+    /// the mark stack touched, or, in a concurrent cycle's final pause,
+    /// leaves them for the background collector to give back after it
+    /// (`MarkStack.releaseSlice`).
+    mutating func finishMarking(defersStackRelease: Bool = false) {
         endParallelMarking()
         state.pointee.kinds.isMarking = false
         state.pointee.markStack = marker.stack
-        state.pointee.markStack.release()
+        if defersStackRelease {
+            state.pointee.markStack.deferRelease()
+        } else {
+            state.pointee.markStack.release()
+        }
         marker.residency.close()
     }
 

@@ -132,9 +132,19 @@ extension CollectorState {
         // The library's front end installs its policy (the preload modes),
         // before any other thread can see the state.
         swiftgc_configure_front_end(UnsafeMutableRawPointer(state))
-        if options.isEnabled(.concurrent) && state.pointee.policy.allowsConcurrentMarking {
-            state.pointee.concurrent.hasProbedBackend = true
-            state.pointee.concurrent.isAvailable = state.pointee.arenaWrites.probe(options)
+        if state.pointee.policy.allowsConcurrentMarking {
+            switch options.concurrency {
+            case .on:
+                state.pointee.concurrent.liveHeapThreshold = 0
+                state.pointee.concurrent.hasProbedBackend = true
+                state.pointee.concurrent.isAvailable = state.pointee.arenaWrites.probe(options)
+            case .automatic:
+                // Probed when the live heap first reaches the threshold
+                // (Pacing.concurrentCyclesAreWanted).
+                state.pointee.concurrent.liveHeapThreshold = UInt(options[.concurrentHeap])
+            case .off:
+                break
+            }
         }
         collectorState = state
         return state

@@ -4,13 +4,18 @@ import _CSwiftGC
 /// the heap is marked while the program runs, and only two short pauses
 /// stop the world.
 ///
-///  1. Start (pause): the kernel's written-page record for the arena is
-///     cleared, allocation starts to hand out marked objects, and the
-///     roots are scanned onto the mark stack (not traced).
+///  0. Before the start pause, without the heap lock, the background
+///     collector has the kernel forget the arena pages written so far and
+///     protect them again (`restartWriteTracking`): from then on every
+///     write is reported. Over a big heap this takes tens of milliseconds,
+///     which is why it is not in the pause.
+///  1. Start (pause): allocation starts to hand out marked objects, and
+///     the roots are scanned onto the mark stack (not traced).
 ///  2. Concurrent marking: the background collector drains the mark stack
-///     in slices of `sliceEntries` scans, each under the heap lock, while
-///     the program runs. Allocating threads that outrun it help, a slice
-///     per slow-path allocation (an assist).
+///     without the heap lock, in slices of `sliceEntries` scans, while the
+///     program runs and allocates (`drainSliceBesideProgram`). Allocating
+///     threads that outrun it help, a slice per slow-path allocation, under
+///     the lock (an assist).
 ///  3. Re-marking: up to `maximumRemarkRounds` times, the arena pages
 ///     written since the last look are taken from the kernel (and
 ///     protected again in the same step), their marked objects are queued
@@ -20,22 +25,46 @@ import _CSwiftGC
 ///     are re-marked, marking is completed (in parallel), then weak links,
 ///     finalizers and the verifier run as in a stop-the-world collection
 ///     (`completeCycle` in Collection.swift), and a lazy sweep phase
-///     begins instead of the sweep (LazySweeping.swift).
+///     begins instead of the sweep (LazySweeping.swift). The mark stack's
+///     pages are given back after the pause, in slices.
 ///
 /// Why nothing live is freed: a reachable object is unmarked at the end
 /// only if the last pointer to it was stored, after tracking began, into
-/// a root or into an object already scanned. Roots are rescanned whole in
-/// the final pause; a store into an object marks its page written, and
-/// every marked object on a written page is scanned again after the page
-/// was reported (step 3, or step 4 with the world stopped). Objects
-/// allocated during the cycle are marked from birth, and their contents
-/// are covered the same way, through the pages their initialisation wrote.
+/// a root or into an object already scanned. Tracking begins (step 0)
+/// before any object is scanned (step 2), so every such store is reported.
+/// Roots are rescanned whole in the final pause; a store into an object
+/// marks its page written, and every marked object on a written page is
+/// scanned again after the page was reported (step 3, or step 4 with the
+/// world stopped). Objects allocated during the cycle are marked from
+/// birth, and their contents are covered the same way, through the pages
+/// their initialisation wrote.
+///
+/// Marking without the lock: while the background collector drains, the
+/// program's slow paths take spans, allocate large objects and free
+/// explicitly. What makes that safe:
+/// - every mark bit is set and cleared with atomic operations (the
+///   marker, `Heap.refill`, `Heap.free`), so no update is lost;
+/// - a span's descriptor is written before the page map entries that
+///   publish it (`PageMap.setEntries`), and descriptors and the arena stay
+///   mapped for the process's life, so a marker that reads a descriptor
+///   being re-formatted reads memory that exists; what it then pushes is
+///   kept inside the arena (`Marker.runsBesideProgram`), and the worst
+///   outcome is an object kept one cycle too long;
+/// - the marker's page map copy is taken at each slice: spans handed out
+///   after it hold only objects born marked;
+/// - nothing else uses the marker meanwhile: it is "out"
+///   (`markerIsOut`) from the moment the lock is let go until its state
+///   is written back; a thread that needs it (an assist, a thread that
+///   finishes the cycle, a forked child) holds the lock and waits, and
+///   asks the slice to end early (`markerIsWanted`). Overflow recovery,
+///   which walks the spans, and re-marking run under the lock.
 ///
 /// Shared state: everything here is read and written under the heap lock,
-/// except `wakeWord`, which the background collector sleeps on, and
-/// `backgroundProcess`, claimed with a compare-and-exchange by the thread
-/// that starts the background collector. `isAvailable` is also read
-/// without the lock as a hint (it only ever goes from true to false).
+/// except `wakeWord`, which the background collector sleeps on,
+/// `markerIsOut` and `markerIsWanted` (above), the marker itself while it
+/// is out, and `backgroundProcess`, claimed with a compare-and-exchange by
+/// the thread that starts the background collector. `isAvailable` is also
+/// read without the lock as a hint (it only ever goes from true to false).
 struct ConcurrentCycle {
     enum Phase: UInt8 {
         case idle
@@ -47,6 +76,9 @@ struct ConcurrentCycle {
     }
 
     static let sliceEntries = 2048
+    /// Entries between two looks at `markerIsWanted` during a slice beside
+    /// the program: bounds how long a thread waits for the marker.
+    static let wantedCheckEntries = 256
     static let maximumRemarkRounds = 4
     static let finalPauseDirtyPageTarget = 512
 
@@ -63,22 +95,38 @@ struct ConcurrentCycle {
     /// allows it and a dirty-page backend fit for it passed its self-test.
     var isAvailable = false
     /// Whether the dirty-page backend has been probed for concurrency (at
-    /// start-up under SWIFTGC_CONCURRENT=1, or by gc_enable_concurrent).
+    /// start-up under SWIFTGC_CONCURRENT=1, by gc_enable_concurrent, or
+    /// under `auto` when the live heap first reaches the threshold).
     var hasProbedBackend = false
+    /// The live heap from which cycles are concurrent: SWIFTGC_CONCURRENT_HEAP
+    /// under SWIFTGC_CONCURRENT=auto, 0 under 1 or after
+    /// gc_enable_concurrent, UInt.max when concurrency is off. Smaller
+    /// heaps collect faster stopping the world (BENCHMARKS.md).
+    var liveHeapThreshold = UInt.max
     /// The process that runs the background collector (0: none): a forked
     /// child starts its own.
     var backgroundProcess: UInt64 = 0
     var backgroundStack: UnsafeMutableRawPointer? = nil
     /// Bytes allocated between the trigger and the end of the last cycle,
     /// for the pacer.
+    /// 1 while the background collector drains the marker without the
+    /// lock (release store when it is back in `marker`).
+    var markerIsOut: UInt32 = 0
+    /// 1 while a lock holder waits for the marker to come back.
+    var markerIsWanted: UInt32 = 0
     var bytesAllocatedDuringLastCycle: UInt = 0
     var bytesAllocatedAtStart: UInt = 0
+    /// Bytes allocated between the start pause and the end of the last
+    /// cycle: born marked, so counted live by its sweep whether or not
+    /// they were (the pacer takes them off; see `collectionBudget`).
+    var bornMarkedBytesOfLastCycle: UInt = 0
+    var bytesAllocatedAtStartPause: UInt = 0
     var startPauseNanoseconds: UInt64 = 0
     // Statistics.
     var cycles: UInt64 = 0
     var assists: UInt64 = 0
     var remarkedPages: UInt64 = 0
-    var synchronousFinishes: UInt64 = 0
+    var abandonedCycles: UInt64 = 0
 }
 
 extension UnsafeMutablePointer where Pointee == CollectorState {
@@ -111,6 +159,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// caller holds the lock. The background collector starts with the
     /// next slow path.
     func enableConcurrentMarking() -> Bool {
+        pointee.concurrent.liveHeapThreshold = 0
         if pointee.concurrent.isAvailable { return true }
         guard pointee.policy.allowsConcurrentMarking, !pointee.concurrent.hasProbedBackend else { return false }
         pointee.concurrent.hasProbedBackend = true
@@ -135,25 +184,96 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// up its budget before the cycle finished. The caller holds the lock.
     func assistConcurrentMarking() {
         guard isConcurrentCycleActive else { return }
+        waitForConcurrentMarker()
         pointee.concurrent.assists &+= 1
         pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
-        _ = pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries)
+        if pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries) {
+            pointee.concurrent.marker!.recoverFromOverflow()
+        }
     }
 
-    /// Step 1. The caller holds the lock; the world runs on return.
+    /// Waits until the background collector's slice without the lock has
+    /// given the marker back. The caller holds the lock (so no new slice
+    /// starts); the slice ends within `wantedCheckEntries` scans.
+    func waitForConcurrentMarker() {
+        let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
+        guard Atomics.load(acquiring: isOut) != 0 else { return }
+        let isWanted = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsWanted) { $0 }
+        Atomics.store(releasing: isWanted, 1)
+        while Atomics.load(acquiring: isOut) != 0 { swiftgc_spin_pause() }
+        Atomics.store(releasing: isWanted, 0)
+    }
+
+    /// A slice of step 2 by the background collector, without the lock.
+    /// The caller holds the lock, which is let go during the slice and held
+    /// again on return. Returns true when no marking work is left.
+    func drainSliceBesideProgram() -> Bool {
+        guard var marker = pointee.concurrent.marker else { return true }
+        marker.pageMap = pointee.heap.pageMap
+        marker.runsBesideProgram = true
+        let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
+        let isWanted = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsWanted) { $0 }
+        Atomics.store(releasing: isOut, 1)
+        lockPointer.unlock()
+        var isDone = false
+        var entries = 0
+        while entries < ConcurrentCycle.sliceEntries {
+            isDone = marker.drain(entryBudget: ConcurrentCycle.wantedCheckEntries)
+            entries &+= ConcurrentCycle.wantedCheckEntries
+            if isDone || Atomics.load(acquiring: isWanted) != 0 { break }
+        }
+        marker.runsBesideProgram = false
+        pointee.concurrent.marker = marker
+        // Ordered after the write-back: a waiter that sees 0 sees the marker.
+        Atomics.store(releasing: isOut, 0)
+        lockPointer.lock()
+        // Another thread may have finished the cycle (taking the marker)
+        // while this one waited for the lock: the caller sees the new
+        // generation.
+        guard isDone, pointee.concurrent.marker != nil else { return isDone }
+        if pointee.concurrent.marker!.didOverflow {
+            pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
+            pointee.concurrent.marker!.recoverFromOverflow()
+        }
+        return true
+    }
+
+    /// Step 0, by the background collector once a cycle is requested. The
+    /// caller holds the lock, which is let go meanwhile. Returns whether
+    /// the cycle can start: tracking restarted and the request stands (a
+    /// stop-the-world collection may have taken its place).
+    func restartWriteTracking() -> Bool {
+        guard pointee.arenaWrites.prepare(metadata: &pointee.heap.metadata) else {
+            pointee.concurrent.phase = .idle
+            pointee.concurrent.isAvailable = false
+            return false
+        }
+        let pageMap = pointee.heap.pageMap
+        // Spans handed out from now on are unprotected again (Heap.unprotectForAllocation).
+        pointee.heap.protectionEpoch &+= 1
+        lockPointer.unlock()
+        // Without the lock: no other thread uses the tracker while the
+        // cycle is only requested (see ArenaWriteTracker).
+        let isRestarted = pointee.arenaWrites.restart(pageMap: pageMap)
+        lockPointer.lock()
+        pointee.heap.unprotectionDescriptor = pointee.arenaWrites.pages.unprotectionDescriptor
+        guard isRestarted else {
+            // The backend failed: collections stop the world from now on.
+            pointee.concurrent.phase = .idle
+            pointee.concurrent.isAvailable = false
+            return false
+        }
+        return pointee.concurrent.phase == .requested
+    }
+
+    /// Step 1, after `restartWriteTracking`. The caller holds the lock;
+    /// the world runs on return.
     func startConcurrentCycle() {
         finishSweeping()
         var cycle = CollectionCycle(backgroundOf: self)
         cycle.stopWorld()
         pointee.concurrent.generation &+= 1
-        guard pointee.arenaWrites.restart(pageMap: pointee.heap.pageMap, metadata: &pointee.heap.metadata) else {
-            // The backend failed: the next collection stops the world.
-            pointee.concurrent.phase = .idle
-            pointee.concurrent.isAvailable = false
-            cycle.marker.residency.close()
-            cycle.restartWorld()
-            return
-        }
+        pointee.concurrent.bytesAllocatedAtStartPause = pointee.heap.bytesAllocatedSinceCollection
         pointee.heap.allocatesMarked = true
         cycle.markRootsDeferringTracing()
         pointee.concurrent.marker = cycle.marker
@@ -170,28 +290,34 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let generation = pointee.concurrent.generation
         var round = 0
         while true {
-            // Drain in slices, letting the program's slow paths in between.
-            while true {
-                pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
-                if pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries) { break }
-                lockPointer.yieldToSleepers()
-                if pointee.concurrent.generation != generation { return false }
-            }
+            // Drain in slices without the lock, checking between them that
+            // no other thread finished the cycle.
+            while !drainSliceBesideProgram() && pointee.concurrent.generation == generation {}
+            if pointee.concurrent.generation != generation { return false }
             if round == ConcurrentCycle.maximumRemarkRounds { return true }
             round &+= 1
             pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
-            let pages = withUnsafeMutablePointer(to: &pointee.concurrent.marker!) { remarkWrittenPages($0) }
+            let pages = withUnsafeMutablePointer(to: &pointee.concurrent.marker!) {
+                remarkWrittenPages($0, skipsAllocatingSpans: true)
+            }
             if pages <= ConcurrentCycle.finalPauseDirtyPageTarget && round > 1 { return true }
         }
     }
 
     /// Queues the marked objects of every arena page written since the last
     /// take, and protects those pages again. Returns the page count. If the
-    /// backend fails, every page counts as written.
+    /// backend fails, every page counts as written. A re-marking round
+    /// (`skipsAllocatingSpans`) leaves out the spans caches allocate from:
+    /// the program is still filling them, so they would be written (and
+    /// fault) again at once; the final pause covers them.
     @discardableResult
-    func remarkWrittenPages(_ marker: UnsafeMutablePointer<Marker>) -> Int {
+    func remarkWrittenPages(_ marker: UnsafeMutablePointer<Marker>, skipsAllocatingSpans: Bool = false) -> Int {
         let pageMap = pointee.heap.pageMap
-        var pages = pointee.arenaWrites.forEachWrittenRun(pageMap: pageMap) { low, high in
+        var skippedCount = 0
+        if skipsAllocatingSpans, let ranges = pointee.arenaWrites.skippedRanges {
+            skippedCount = pointee.heap.ownedSpanRanges(into: ranges, capacity: ArenaWriteTracker.skippedRangeCapacity) ?? 0
+        }
+        var pages = pointee.arenaWrites.forEachWrittenRun(pageMap: pageMap, skippedCount: skippedCount) { low, high in
             marker.pointee.rescanMarkedObjects(low: low, high: high)
         }
         if pages == nil {
@@ -202,11 +328,11 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         return pages!
     }
 
-    /// Step 4, in `cycle` with the world stopped (by the background
-    /// collector, or by a thread that finishes the cycle itself): takes the
-    /// cycle's marker, marks from every root again and from the last
-    /// written pages. Draining is the caller's `markHeap`.
+    /// Step 4, in `cycle` with the world stopped by the background
+    /// collector: takes the cycle's marker, marks from every root again and
+    /// from the last written pages. Draining is the caller's `markHeap`.
     func finishConcurrentMarking(_ cycle: inout CollectionCycle) {
+        waitForConcurrentMarker()
         cycle.adoptConcurrentMarker(pointee.concurrent.marker.take()!)
         cycle.markRoots()
         withUnsafeMutablePointer(to: &cycle.marker) { _ = remarkWrittenPages($0) }
@@ -217,6 +343,24 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let allocated = pointee.heap.bytesAllocatedSinceCollection
         pointee.concurrent.bytesAllocatedDuringLastCycle =
             allocated &- min(allocated, pointee.concurrent.bytesAllocatedAtStart)
+        pointee.concurrent.bornMarkedBytesOfLastCycle =
+            allocated &- min(allocated, pointee.concurrent.bytesAllocatedAtStartPause)
+    }
+
+    /// Drops the cycle in progress for a stop-the-world collection that
+    /// starts afresh (Collection.swift, `runCycle`): its marks are cleared,
+    /// those of the objects allocated during it too, so the new marking
+    /// decides what lives. The caller holds the lock with the world stopped.
+    func abandonConcurrentCycle() {
+        waitForConcurrentMarker()
+        pointee.concurrent.marker?.residency.close()
+        pointee.concurrent.marker = nil
+        pointee.kinds.isMarking = false
+        pointee.heap.clearMarks()
+        pointee.heap.allocatesMarked = false
+        pointee.concurrent.phase = .idle
+        pointee.concurrent.generation &+= 1
+        pointee.concurrent.abandonedCycles &+= 1
     }
 
     /// The background collector's final pause (step 4), then the rest of
@@ -238,6 +382,14 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         if pointee.arenaWrites.pages.reinitializeAfterFork() == .mustCollectStopTheWorld {
             pointee.concurrent.isAvailable = false
         }
+        pointee.heap.unprotectionDescriptor = pointee.arenaWrites.pages.unprotectionDescriptor
+        pointee.heap.protectionEpoch &+= 1
+        // The parent's background collector is not the child's.
+        pointee.concurrent.backgroundProcess = 0
+        // The background collector did not come with the fork: a marker it
+        // had out is lost with its thread.
+        pointee.concurrent.markerIsOut = 0
+        pointee.concurrent.markerIsWanted = 0
         guard pointee.concurrent.phase != .idle else { return }
         if pointee.concurrent.phase == .marking {
             pointee.concurrent.marker = nil

@@ -50,7 +50,12 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// cycle itself, stopping the world (a long pause, but the heap stays
     /// bounded when the program outruns the marker).
     @inline(__always) func collectIfDue(beforeAllocating upcomingBytes: UInt) {
-        if pointee.heap.isSweeping { sweepSliceAndAccount() }
+        if pointee.heap.isSweeping {
+            // A big object would otherwise grow the heap beside the dead
+            // ones the sweep has not reached yet; its zeroing costs more
+            // than the rest of the sweep.
+            if upcomingBytes >= Pacing.finishesSweepFromBytes { finishSweeping() } else { sweepSliceAndAccount() }
+        }
         if stressCollectionIsDue() {
             collect()
             return
@@ -68,12 +73,29 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         case .requested:
             if allocated >= budget &* 2 { collect() }
         case .idle:
-            if pointee.concurrent.isAvailable && allocated >= concurrentTrigger(budget: budget) {
+            if allocated >= budget &* 2 {
+                // Too late for a concurrent cycle (a big allocation, or
+                // collections were disabled): stopping the world bounds the heap.
+                collect()
+            } else if allocated >= concurrentTrigger(budget: budget) && concurrentCyclesAreWanted {
                 requestConcurrentCycle()
             } else if allocated >= budget {
                 collect()
             }
         }
+    }
+
+    /// Whether the next cycle should be concurrent: a backend fit for it
+    /// works, and the live heap has reached `liveHeapThreshold`. Under
+    /// SWIFTGC_CONCURRENT=auto, the first time it is reached probes the
+    /// backend, quietly. The caller holds the lock.
+    var concurrentCyclesAreWanted: Bool {
+        guard pointee.statistics.bytesInUse >= pointee.concurrent.liveHeapThreshold else { return false }
+        if pointee.concurrent.isAvailable { return true }
+        guard !pointee.concurrent.hasProbedBackend else { return false }
+        pointee.concurrent.hasProbedBackend = true
+        pointee.concurrent.isAvailable = pointee.arenaWrites.probe(pointee.options, isQuiet: true)
+        return pointee.concurrent.isAvailable
     }
 
     /// When a concurrent cycle starts: early enough that, allocating as fast
@@ -91,11 +113,20 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
 
     /// Bytes that may be allocated between collections: the live heap times
     /// SWIFTGC_HEAP_GROWTH percent, and at least SWIFTGC_INITIAL_HEAP.
+    ///
+    /// After a concurrent cycle, the live bytes leave out what the cycle
+    /// allocated (born marked, so counted live by its sweep, though most
+    /// of it is often garbage by then): otherwise floating garbage raises
+    /// every budget, and the heap grows cycle after cycle. What was really
+    /// live is counted by the next cycle; until then collections come
+    /// sooner, never later.
     var collectionBudget: UInt {
         let growth = UInt(pointee.options[.heapGrowth])
-        var proportional = pointee.statistics.bytesInUse / 100 * growth
+        let measured = pointee.statistics.bytesInUse
+        let live = measured &- min(measured, pointee.concurrent.bornMarkedBytesOfLastCycle)
+        var proportional = live / 100 * growth
         let divisor = UInt(swiftgc_free_space_divisor()) // 0 unless a collection hook sets one (bdwgc's GC_free_space_divisor)
-        if divisor > 0 { proportional = pointee.statistics.bytesInUse / divisor }
+        if divisor > 0 { proportional = live / divisor }
         return max(UInt(pointee.options[.initialHeap]), proportional)
     }
 
@@ -186,6 +217,11 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         limit = quarantinedBytes &+ quarantineBudget
         return false
     }
+}
+
+enum Pacing {
+    /// Allocations from this size finish a sweep phase in progress first.
+    static let finishesSweepFromBytes: UInt = 1 << 20
 }
 
 /// Slots from which a table about to grow first triggers a collection.

@@ -95,6 +95,7 @@ struct RootEnumeration {
     }
 
     private func visitUncollectableObjects(_ context: UnsafeMutableRawPointer, _ visit: RootVisitor) {
+        guard state.pointee.heap.pages.uncollectableSpanCount > 0 else { return }
         state.pointee.heap.pageMap.forEachSpan { span in
             guard span.pointee.state != .free, span.pointee.kind == .uncollectable else { return }
             for index in 0..<span.pointee.objectCount where span.liveBits.isSet(index) {

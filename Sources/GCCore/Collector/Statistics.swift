@@ -94,12 +94,12 @@ struct Statistics {
                 message.append(" entries shared)")
             }
             let concurrent = state.pointee.concurrent
-            if concurrent.cycles > 0 || concurrent.synchronousFinishes > 0 {
+            if concurrent.cycles > 0 || concurrent.abandonedCycles > 0 {
                 message.append(", concurrent cycles ")
                 message.append(decimal: concurrent.cycles)
                 message.append(" (")
-                message.append(decimal: concurrent.synchronousFinishes)
-                message.append(" finished by the program, ")
+                message.append(decimal: concurrent.abandonedCycles)
+                message.append(" abandoned for a stop-the-world collection, ")
                 message.append(decimal: concurrent.assists)
                 message.append(" assists, ")
                 message.append(decimal: concurrent.remarkedPages)

@@ -15,6 +15,9 @@ enum OptionParser {
             return value
         case .mode: return parseMode(text)
         case .dirtyPages: return DirtyPageRequest(name: text).map { UInt64($0.rawValue) }
+        case .concurrency:
+            if ByteText.equalsIgnoringCase(text, "auto") { return Concurrency.automatic.rawValue }
+            return parseBoolean(text)
         case .path:
             // The text's own address: an environment entry outlives the
             // options (see `OptionKind.path`).

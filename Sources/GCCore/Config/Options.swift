@@ -22,11 +22,12 @@ enum Option: Int {
     case dirtyPages
     case refuseUserfaultfd
     case concurrent
+    case concurrentHeap
     case trace
     case traceFile
     case verbose
 
-    static let count = 21
+    static let count = 22
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -82,8 +83,11 @@ enum Option: Int {
             return OptionDescriptor(name: "SWIFTGC_REFUSE_USERFAULTFD", kind: .boolean, defaultValue: 0,
                 documentation: "Testing: 1 makes opening a userfaultfd fail as if the kernel refused it (EPERM), to exercise the fallbacks.")
         case .concurrent:
-            return OptionDescriptor(name: "SWIFTGC_CONCURRENT", kind: .boolean, defaultValue: 0,
-                documentation: "1 marks mostly concurrently: a background thread marks while the program runs, between two short pauses, where a dirty-page backend works (libswiftgc.so only). 0: every collection stops the world.")
+            return OptionDescriptor(name: "SWIFTGC_CONCURRENT", kind: .concurrency, defaultValue: Concurrency.automatic.rawValue,
+                documentation: "auto marks mostly concurrently once the live heap reaches SWIFTGC_CONCURRENT_HEAP, where the uffd dirty-page backend works: a background thread marks while the program runs, between two short pauses. 1: from the first collection. 0: every collection stops the world.")
+        case .concurrentHeap:
+            return OptionDescriptor(name: "SWIFTGC_CONCURRENT_HEAP", kind: .bytes, defaultValue: 32 << 20,
+                documentation: "With SWIFTGC_CONCURRENT=auto, the live heap from which collections mark concurrently; below it they stop the world, which is then short and cheaper.")
         case .trace:
             return OptionDescriptor(name: "SWIFTGC_TRACE", kind: .boolean, defaultValue: 0,
                 documentation: "1 prints one line per collection on stderr, beginning `swiftgc: gc N` (README lists the fields).")
@@ -120,6 +124,15 @@ enum OptionKind {
     /// initialisation (`Options.path`): the program may change its
     /// environment later.
     case path
+    /// `auto`, or a boolean (see `Concurrency`), stored as its raw value.
+    case concurrency
+}
+
+/// SWIFTGC_CONCURRENT.
+enum Concurrency: UInt64 {
+    case off = 0
+    case on = 1
+    case automatic = 2
 }
 
 struct OptionDescriptor {
@@ -134,8 +147,8 @@ struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                          UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.
@@ -162,6 +175,9 @@ struct Options {
     func path(_ option: Option) -> UnsafePointer<UInt8>? {
         UnsafePointer(bitPattern: UInt(truncatingIfNeeded: self[option]))
     }
+
+    /// SWIFTGC_CONCURRENT.
+    var concurrency: Concurrency { Concurrency(rawValue: self[.concurrent]) ?? .automatic }
 
     /// SWIFTGC_DIRTY_PAGES as the request it names.
     var dirtyPageRequest: DirtyPageRequest {

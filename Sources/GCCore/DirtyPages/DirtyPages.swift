@@ -154,6 +154,27 @@ struct DirtyPages {
         }
     }
 
+    /// Lifts the write protection of `range` through the userfaultfd
+    /// `descriptor` (from `unprotectionDescriptor`), so writes there stop
+    /// faulting. Its pages then count as written: the next
+    /// `collectAndReprotect` over them reports them and protects them
+    /// again, so lifting protection never hides a write. A static function
+    /// on a copied descriptor, because allocation calls it under the heap
+    /// lock while the background collector may be inside
+    /// `collectAndReprotect`; the kernel serialises the two. Returns
+    /// whether the kernel did it.
+    @discardableResult
+    static func unprotect(_ range: Range<Address>, descriptor: Int32) -> Bool {
+        swiftgc_userfaultfd_write_protect(descriptor, range.lowerBound.value,
+                                          Int(range.upperBound - range.lowerBound), 0) == 0
+    }
+
+    /// The descriptor `unprotect` takes, or -1 when this tracker cannot
+    /// lift protection cheaply (every backend but uffd, a forked child).
+    var unprotectionDescriptor: Int32 {
+        backend == .userfaultfd && isTracking && isOwner ? descriptor : -1
+    }
+
     /// Stops tracking: every page becomes writable without faults, and the
     /// backend's descriptors and mappings are released. In a forked child
     /// that has not reinitialised, it only closes the descriptors it

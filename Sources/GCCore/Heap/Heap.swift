@@ -46,6 +46,14 @@ struct Heap {
     /// slot claimed and every large object allocated is born marked, so the
     /// cycle never reclaims what was allocated during it (Collector/ConcurrentCycle).
     var allocatesMarked = false
+    /// Write protection for concurrent marking (Collector/ArenaWriteTracker):
+    /// the userfaultfd descriptor through which spans handed out for
+    /// allocation are unprotected, or -1, and the epoch of the last
+    /// re-protection of the arena. Allocation writes every page of a span
+    /// it fills; lifting the protection of the whole span once costs about
+    /// as much as one write fault, instead of one fault per page.
+    var unprotectionDescriptor: Int32 = -1
+    var protectionEpoch: UInt32 = 0
     /// Lazy sweeping (Collector/LazySweeping): whether a sweep phase runs,
     /// its epoch (a span is swept once its `sweptEpoch` equals it), where
     /// the walk has reached, its totals so far, and the spans it emptied.
@@ -92,12 +100,23 @@ struct Heap {
             claimed = entry.claimNextWord(oneSlotOnly: claimsOneSlotAtATime, clearsReusedSlots: clearsReusedSlots)
         }
         if let span = entry.pointee.span, claimsAreMarked(in: span) {
-            span.markBits.words[entry.pointee.wordIndex] |= entry.pointee.freeMask
+            // Atomic: a concurrent cycle's marker may set other bits of the
+            // word without the lock (Collector/ConcurrentCycle).
+            _ = Atomics.fetchOr(acquiringAndReleasing: span.markBits.words + entry.pointee.wordIndex,
+                                entry.pointee.freeMask)
         }
         let bytes = UInt(claimed) * entry.pointee.objectSize
         bytesAllocatedSinceCollection += bytes
         totalBytesAllocated += UInt64(bytes)
         return claimed > 0
+    }
+
+    /// Unprotects the pages of `span`, which allocation is about to write,
+    /// unless that was done since the arena was last protected.
+    @inline(__always) func unprotectForAllocation(_ span: UnsafeMutablePointer<Span>) {
+        guard unprotectionDescriptor >= 0, span.pointee.unprotectedEpoch != protectionEpoch else { return }
+        span.pointee.unprotectedEpoch = protectionEpoch
+        DirtyPages.unprotect(span.pointee.start..<span.pointee.end, descriptor: unprotectionDescriptor)
     }
 
     private mutating func takeSpan(kind: ObjectKind, sizeClass: Int, heapLimit: UInt) -> UnsafeMutablePointer<Span>? {
@@ -107,6 +126,7 @@ struct Heap {
             span.pointee.next = nil
             span.pointee.isInAvailableList = false
             span.pointee.freeAge = 0
+            unprotectForAllocation(span)
             return span
         }
         let pageCount = SizeClass.pagesPerSpan(ofClass: sizeClass)
@@ -114,7 +134,10 @@ struct Heap {
             return nil
         }
         span.formatSmall(sizeClass: sizeClass, kind: kind)
+        if kind == .uncollectable { pages.uncollectableSpanCount &+= 1 }
         span.pointee.sweptEpoch = sweepEpoch
+        span.pointee.unprotectedEpoch = protectionEpoch &- 1
+        unprotectForAllocation(span)
         pages.pageMap.setEntries(for: span, to: span)
         return span
     }
@@ -207,6 +230,30 @@ struct Heap {
         return cache
     }
 
+    /// Writes the ranges of the spans caches allocate from into `ranges`,
+    /// in address order, and returns how many; nil if there are more than
+    /// `capacity`. The caller holds the lock.
+    func ownedSpanRanges(into ranges: UnsafeMutablePointer<Range<Address>>, capacity: Int) -> Int? {
+        var count = 0
+        var cursor = caches
+        while let cache = cursor {
+            for index in 0..<ThreadCache.entryCount {
+                guard let span = cache.pointee.entriesStorage[index].span else { continue }
+                guard count < capacity else { return nil }
+                // Insertion sort: a few dozen spans per thread.
+                var slot = count
+                while slot > 0 && ranges[slot - 1].lowerBound > span.pointee.start {
+                    ranges[slot] = ranges[slot - 1]
+                    slot -= 1
+                }
+                ranges[slot] = span.pointee.start..<span.pointee.end
+                count += 1
+            }
+            cursor = cache.pointee.nextCache
+        }
+        return count
+    }
+
     /// Marks the slots every cache has reserved but not handed out, so the
     /// sweep keeps them. Caches are left as they are: another thread may be
     /// stopped in the middle of its lock-free fast path, holding a slot it
@@ -247,6 +294,9 @@ struct Heap {
             }
         }
         span.formatLarge(kind: kind)
+        if kind == .uncollectable { pages.uncollectableSpanCount &+= 1 }
+        span.pointee.unprotectedEpoch = protectionEpoch &- 1
+        unprotectForAllocation(span)
         span.pointee.sweptEpoch = sweepEpoch
         if allocatesMarked { span.markBits.set(0) }
         span.pointee.isZeroed = false
@@ -274,9 +324,11 @@ struct Heap {
             pages.free(span, metadata: &metadata)
             return
         }
-        // Atomic: malloc mode's lock-free free may clear other bits of this word.
-        _ = Atomics.fetchAnd(acquiringAndReleasing: span.liveBits.words + (index &>> 6), ~(1 &<< UInt64(index & 63)))
-        span.markBits.clear(index)
+        // Atomic: malloc mode's lock-free free may clear other bits of this
+        // word, and a concurrent cycle's marker may set other mark bits.
+        let bit = ~(UInt64(1) &<< UInt64(index & 63))
+        _ = Atomics.fetchAnd(acquiringAndReleasing: span.liveBits.words + (index &>> 6), bit)
+        _ = Atomics.fetchAnd(acquiringAndReleasing: span.markBits.words + (index &>> 6), bit)
         span.pointee.isZeroed = false
         makeAvailable(span)
     }

@@ -21,6 +21,9 @@ struct PageAllocator {
     var peakCommittedBytes: UInt = 0
     /// Bytes in free spans whose memory was returned to the OS.
     var decommittedBytes: UInt = 0
+    /// Small or large spans of uncollectable objects: while there are none,
+    /// a collection need not walk the spans to find these roots.
+    var uncollectableSpanCount = 0
 
     init(pageMap: PageMap, freeLists: UnsafeMutablePointer<UnsafeMutablePointer<Span>?>) {
         self.pageMap = pageMap
@@ -127,6 +130,7 @@ struct PageAllocator {
 
     /// Returns a span's pages. Its objects must already be dead or freed.
     mutating func free(_ span: UnsafeMutablePointer<Span>, metadata: inout Metadata) {
+        if span.pointee.state != .free && span.pointee.kind == .uncollectable { uncollectableSpanCount &-= 1 }
         pageMap.setEntries(for: span, to: nil)
         span.pointee.state = .free
         span.pointee.freeAge = 0

@@ -27,6 +27,15 @@ struct PageMap {
         return entries[Int(truncatingIfNeeded: offset &>> PageMap.pageShift)]
     }
 
+    /// Whether [start, start + bytes) lies in the reserved arena (all of it
+    /// is mapped readable). For a marker that reads span descriptors while
+    /// the heap changes: a torn read could place an object anywhere.
+    @inline(__always) func arenaHolds(start: UInt, bytes: UInt) -> Bool {
+        let offset = start &- arenaStart.value
+        let arenaBytes = arenaEnd.value &- arenaStart.value
+        return offset < arenaBytes && bytes <= arenaBytes &- offset
+    }
+
     /// Calls `body` with every span, free or not, in address order. `body`
     /// must not free or merge spans (the sweep defers frees for that reason).
     @inline(__always) func forEachSpan(_ body: (UnsafeMutablePointer<Span>) -> Void) {
@@ -38,7 +47,10 @@ struct PageMap {
         }
     }
 
+    /// The descriptor is written before its entries are: a concurrent
+    /// cycle's marker reads entries and descriptors without the heap lock.
     func setEntries(for span: UnsafeMutablePointer<Span>, to value: UnsafeMutablePointer<Span>?) {
+        Atomics.releaseFence()
         let first = pageIndex(span.pointee.start)
         for index in first..<(first + Int(span.pointee.pageCount)) { entries[index] = value }
     }

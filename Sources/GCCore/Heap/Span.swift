@@ -57,6 +57,9 @@ struct Span {
     /// The heap's sweep epoch when this span was last swept or formatted
     /// (Collector/LazySweeping).
     var sweptEpoch: UInt32 = 0
+    /// The heap's write-protection epoch when this span's pages were last
+    /// unprotected for allocation (Heap.unprotectForAllocation).
+    var unprotectedEpoch: UInt32 = 0
 
     var bytes: UInt { pageCount &* PageMap.pageSize }
     var isOwnedByCache: Bool { owner != nil }

@@ -147,4 +147,9 @@ enum Atomics {
     /// An acquire fence: no read or write after it moves before the reads
     /// that come before it (a seqlock reader's second look at its count).
     @inline(__always) static func acquireFence() { swiftgc_atomic_fence_acquire() }
+
+    /// A release fence: no read or write before it moves after the writes
+    /// that follow it (a span's descriptor is written before the page map
+    /// entries that publish it to a marker running without the lock).
+    @inline(__always) static func releaseFence() { swiftgc_atomic_fence_release() }
 }

@@ -319,6 +319,7 @@ static inline void swiftgc_atomic_fence(void) { __atomic_thread_fence(__ATOMIC_S
 /* Keeps the loads before it from moving after the loads that follow it
  * (a seqlock reader's check, see CacheEntry.claimSequence); free on x86. */
 static inline void swiftgc_atomic_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+static inline void swiftgc_atomic_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 
 #ifdef __cplusplus
 }

@@ -21,7 +21,7 @@ public func fuzzOptions(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     let kinds: [(OptionKind, String)] = [(.bytes, "bytes"), (.percent, "percent"), (.count, "count"),
                                         (.boolean, "boolean"), (.signal, "signal"), (.mode, "mode"),
-                                        (.dirtyPages, "dirty pages")]
+                                        (.dirtyPages, "dirty pages"), (.concurrency, "concurrency")]
     for (kind, name) in kinds {
         let parsed = OptionParser.parse(value, as: kind)
         let expected = referenceParse(Array(value), kind)
@@ -54,6 +54,10 @@ private func referenceParse(_ bytes: [UInt8], _ kind: OptionKind) -> UInt64? {
                      "leak-check": .leakCheck, "safe-free": .safeFree]
         guard let text = String(validating: bytes, as: UTF8.self), let mode = names[text] else { return nil }
         return UInt64(mode.rawValue)
+    case .concurrency:
+        guard bytes.allSatisfy({ $0 < 128 }) else { return nil }
+        if String(decoding: bytes, as: UTF8.self).lowercased() == "auto" { return Concurrency.automatic.rawValue }
+        return referenceParse(bytes, .boolean)
     case .path:
         return nil // not fuzzed (not in `kinds`): the value is the text's address
     case .dirtyPages:

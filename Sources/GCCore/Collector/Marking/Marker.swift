@@ -37,6 +37,13 @@ struct Marker {
     /// Set while a concurrent cycle's start pause scans the roots: `drain`
     /// then leaves the work on the stack, for marking beside the program.
     var defersTracing = false
+    /// Set while a concurrent cycle's marker drains without the heap lock,
+    /// beside the program's slow paths (ConcurrentCycle, "Marking without
+    /// the lock"): mark bits are then set atomically, an object whose
+    /// descriptor looks torn (a span re-formatted as it was read) is
+    /// skipped unless it lies in the arena, and overflow recovery, which
+    /// walks the spans, is left to the caller under the lock.
+    var runsBesideProgram = false
     var didOverflow = false
     var overflowCount: UInt64 = 0
 
@@ -66,7 +73,7 @@ struct Marker {
         if span.pointee.state == .free { return }
         let index = span.objectIndex(containing: Address(word))
         if index >= span.pointee.objectCount || !span.liveBits.isSet(index) { return }
-        if pool == nil {
+        if pool == nil && !runsBesideProgram {
             if span.markBits.testAndSet(index) { return }
         } else if span.markBits.isSet(index) || span.markBits.atomicTestAndSet(index) {
             return
@@ -74,6 +81,7 @@ struct Marker {
         let kind = span.pointee.kind
         if kind == .atomic { return }
         let start = span.objectStart(index).value
+        if runsBesideProgram && !pageMap.arenaHolds(start: start, bytes: span.pointee.objectSize) { return }
         let isPushed = kind.rawValue < ObjectKind.typed.rawValue
             ? stack.push(low: start, high: start &+ span.pointee.objectSize)
             : kind == .typed ? pushTypedObject(start: start, size: span.pointee.objectSize)
@@ -136,15 +144,28 @@ struct Marker {
     /// then stops with the rest still on the stack. Returns true when no
     /// work is left (the stack is empty and no overflow rescan is pending).
     /// Never used inside a parallel session.
+    ///
+    /// Beside the program (`runsBesideProgram`), an overflow is not
+    /// recovered here: true then means the stack is empty, and the caller
+    /// takes the lock and calls `recoverFromOverflow` if `didOverflow`.
     mutating func drain(entryBudget: Int) -> Bool {
         withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
             var budget = entryBudget
             while true {
                 if !drainStack(through: ring.baseAddress!, budget: &budget) { return false }
-                if !didOverflow { return true }
+                if !didOverflow || runsBesideProgram { return true }
                 didOverflow = false
                 rescanOverflowedSpans()
             }
+        }
+    }
+
+    /// Overflow recovery for a marker that drains beside the program: the
+    /// caller holds the heap lock, so the spans hold still.
+    mutating func recoverFromOverflow() {
+        while didOverflow {
+            didOverflow = false
+            rescanOverflowedSpans()
         }
     }
 

@@ -42,17 +42,14 @@ struct CollectionRecord {
 enum CollectionKind {
     /// Every phase with the world stopped.
     case stopTheWorld
-    /// Marked mostly concurrently, finished by the background collector.
+    /// Marked mostly concurrently, between two pauses, by the background
+    /// collector.
     case concurrent
-    /// A concurrent cycle an allocating thread (or gc_collect) finished
-    /// itself, stopping the world for the rest of the marking.
-    case concurrentFinishedByProgram
 
     var name: StaticString {
         switch self {
         case .stopTheWorld: return "stop-the-world"
         case .concurrent: return "concurrent"
-        case .concurrentFinishedByProgram: return "concurrent-finished-by-program"
         }
     }
 }

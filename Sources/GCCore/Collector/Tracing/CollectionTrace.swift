@@ -2,12 +2,16 @@
 /// and SWIFTGC_TRACE_FILE (a JSON record per collection in a file). The
 /// engine hands over a `CollectionRecord` when a collection ends:
 ///
-/// - a stop-the-world collection (or a concurrent cycle the program
-///   finished itself) in `CollectionCycle.account`;
-/// - a concurrent cycle in two steps: its start pause opens the record
-///   (`traceConcurrentCycleStart`), its final pause fills the pause fields
-///   (`traceFinalPause`), and the end of its sweep phase, when the live
-///   bytes are known, completes and writes it (`traceSweepEnd`).
+/// - a stop-the-world collection in `CollectionCycle.account`;
+/// - a concurrent cycle (only the background collector finishes one; a
+///   stop-the-world collection abandons it) in steps: its start pause opens
+///   the record (`traceConcurrentCycleStart`), its final pause fills the
+///   pause fields (`traceFinalPause`), and the end of its sweep phase, when
+///   the live bytes are known, completes and writes it (`traceSweepEnd`).
+///   Under SWIFTGC_VERIFY the final pause sweeps at once, and `account`
+///   writes the record.
+/// An abandoned cycle has no record; its start pause counts in the time
+/// share.
 ///
 /// Records are written after the world has restarted, with the heap lock
 /// held (no collection can start meanwhile, so records appear in order):
@@ -31,17 +35,17 @@ struct CollectionTrace {
     var pathTemplate: UnsafeMutablePointer<UInt8>? = nil
     var pathNamesProcess = false
     var initializationNanoseconds: UInt64 = 0
-    /// Time in the collections traced so far: their pauses, and the
-    /// background collector's CPU time in their concurrent phases (their
-    /// wall time when the program finished the cycle, an upper bound: the
-    /// background collector's clock cannot be read from another thread).
+    /// Time in collection so far: every pause, and the background
+    /// collector's CPU time in the concurrent phases of the cycles it
+    /// finished (read on its own thread at both ends of the phase).
     var totalCollectionNanoseconds: UInt64 = 0
     /// The concurrent cycle between its start pause and the end of its
     /// sweep phase.
     var concurrentRecord = CollectionRecord()
     var concurrentStartPauseEnd: UInt64 = 0
-    /// The background collector's CPU clock when the start pause ended.
-    var concurrentStartCPUTime: UInt64 = 0
+    /// The background collector's CPU clock when the start pause ended;
+    /// from the final pause on, the CPU time it used in between.
+    var concurrentCPUTime: UInt64 = 0
     /// Whether `concurrentRecord` has had its final pause and waits for the
     /// end of the sweep phase.
     var isWaitingForSweep = false
@@ -120,7 +124,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         record.heapBeforeBytes = cycle.heapBeforeBytes
         pointee.trace.concurrentRecord = record
         pointee.trace.concurrentStartPauseEnd = now
-        pointee.trace.concurrentStartCPUTime = OS.threadCPUNanoseconds() // the background collector's thread
+        pointee.trace.concurrentCPUTime = OS.threadCPUNanoseconds() // the background collector's thread
+        pointee.trace.totalCollectionNanoseconds &+= record.startPauseNanoseconds
     }
 
     /// A collection has been counted (`Statistics`) and its sweep is done:
@@ -128,8 +133,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     func traceCollection(_ cycle: CollectionCycle, pauseNanoseconds: UInt64, allocatedBytes: UInt) {
         guard pointee.trace.isEnabled else { return }
         var record = pauseRecord(cycle, pauseNanoseconds: pauseNanoseconds, allocatedBytes: allocatedBytes)
-        if cycle.finishesConcurrentCycle { record.kind = .concurrentFinishedByProgram }
-        writeTraceRecord(&record, concurrentCPUNanoseconds: record.concurrentNanoseconds)
+        writeTraceRecord(&record)
     }
 
     /// A concurrent cycle's final pause has been counted; its sweep phase
@@ -138,10 +142,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         guard pointee.trace.isEnabled else { return }
         pointee.trace.concurrentRecord = pauseRecord(cycle, pauseNanoseconds: pauseNanoseconds, allocatedBytes: allocatedBytes)
         pointee.trace.isWaitingForSweep = true
-        // On the background collector's thread, as at the start: the pause
-        // is counted apart, so its CPU time is taken off.
-        let used = OS.threadCPUNanoseconds() &- pointee.trace.concurrentStartCPUTime
-        pointee.trace.concurrentStartCPUTime = used &- min(used, pauseNanoseconds)
     }
 
     /// The sweep phase has ended and been counted.
@@ -149,7 +149,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         guard pointee.trace.isWaitingForSweep else { return }
         pointee.trace.isWaitingForSweep = false
         var record = pointee.trace.concurrentRecord
-        writeTraceRecord(&record, concurrentCPUNanoseconds: pointee.trace.concurrentStartCPUTime)
+        writeTraceRecord(&record)
     }
 
     // MARK: Filling and writing
@@ -159,6 +159,11 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         if cycle.finishesConcurrentCycle {
             record = pointee.trace.concurrentRecord
             record.concurrentNanoseconds = cycle.startTime &- min(cycle.startTime, pointee.trace.concurrentStartPauseEnd)
+            // On the background collector's thread, as at the start; the
+            // final pause is counted apart, so its CPU time is taken off.
+            let used = OS.threadCPUNanoseconds() &- pointee.trace.concurrentCPUTime
+            pointee.trace.concurrentCPUTime = used &- min(used, pauseNanoseconds)
+            pointee.trace.totalCollectionNanoseconds &+= pointee.trace.concurrentCPUTime
         } else {
             record = CollectionRecord()
             record.startNanoseconds = cycle.startTime &- pointee.trace.initializationNanoseconds
@@ -173,13 +178,12 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
 
     /// Fills what is known once the sweep is done, then writes the line
     /// and the JSON record.
-    private func writeTraceRecord(_ record: inout CollectionRecord, concurrentCPUNanoseconds: UInt64) {
+    private func writeTraceRecord(_ record: inout CollectionRecord) {
         let live = pointee.statistics.bytesInUse
         record.liveBytes = UInt64(live)
         record.heapAfterBytes = UInt64(pointee.heap.pages.committedBytes)
         record.heapGoalBytes = UInt64(live &+ collectionBudget)
-        pointee.trace.totalCollectionNanoseconds &+=
-            record.startPauseNanoseconds &+ concurrentCPUNanoseconds &+ record.pauseNanoseconds
+        pointee.trace.totalCollectionNanoseconds &+= record.pauseNanoseconds
         let elapsed = OS.monotonicNanoseconds() &- pointee.trace.initializationNanoseconds
         record.collectionTimePercent = elapsed == 0 ? 0 : pointee.trace.totalCollectionNanoseconds &* 100 / elapsed
         let finished = record
