@@ -2,8 +2,8 @@
 # Benchmarks/latency.sh — allocation latency with a large live heap: the
 # longest allocation call, p99.9, p99, calls over 10 ms, allocation MB/s,
 # time and peak RSS, and a coarse histogram of call durations, for bdwgc
-# stop-the-world, bdwgc incremental, SwiftGC and SwiftGC with
-# SWIFTGC_CONCURRENT=1, side by side, at each live size and shape.
+# stop-the-world, bdwgc incremental, SwiftGC with SWIFTGC_CONCURRENT=0 and
+# SwiftGC's default (concurrent past SWIFTGC_CONCURRENT_HEAP), side by side, at each live size and shape.
 #
 # Run from anywhere (it changes to the repository root); `make bench` calls
 # it after run.sh and preload.sh. It reports and never judges timing; it
@@ -55,15 +55,15 @@ allocation_for() { # live MiB
 
 # The binary a variant runs, its environment and its extra argument.
 binary_of() { case "$1" in bdwgc*) echo "$bench_dir/latency-bdwgc" ;; *) echo "$bench_dir/latency-swiftgc" ;; esac; }
-environment_of() { [[ "$1" != swiftgc-concurrent ]] || echo "SWIFTGC_CONCURRENT=1"; }
+environment_of() { [[ "$1" != swiftgc ]] || echo "SWIFTGC_CONCURRENT=0"; }
 argument_of() { [[ "$1" != bdwgc-incremental ]] || echo "incremental"; }
 
 describe_variant() {
     case "$1" in
         bdwgc) echo "bdwgc, stop-the-world" ;;
         bdwgc-incremental) echo "bdwgc, GC_enable_incremental()" ;;
-        swiftgc) echo "SwiftGC (default)" ;;
-        swiftgc-concurrent) echo "SwiftGC, SWIFTGC_CONCURRENT=1 *" ;;
+        swiftgc) echo "SwiftGC, stop-the-world (SWIFTGC_CONCURRENT=0)" ;;
+        swiftgc-concurrent) echo "SwiftGC default (concurrent past 32 MiB live) *" ;;
         *) echo "$1" ;;
     esac
 }
@@ -166,8 +166,8 @@ if [[ "$runs" -gt 1 ]]; then
     echo "- each figure: the median of $runs runs, but the longest call, the slow buckets and RSS are the largest"
 fi
 echo
-echo "\\* SWIFTGC_CONCURRENT=1: mostly-concurrent marking over uffd dirty pages, with lazy sweeping"
-echo "(without a usable backend, a line on stderr says so and it stops the world like the default)."
+echo "\\* The default, SWIFTGC_CONCURRENT=auto: mostly-concurrent marking over uffd dirty pages, with lazy sweeping,"
+echo "once the live heap reaches SWIFTGC_CONCURRENT_HEAP (without a usable backend it stops the world)."
 echo
 for live in $live_sizes; do
     echo "### $live MiB live"

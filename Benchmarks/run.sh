@@ -16,7 +16,7 @@ cd "$repo_root"
 runs="${BENCH_RUNS:-3}"
 binarytrees_depth="${BENCH_BINARYTREES_DEPTH:-18}"
 allocfast_count="${BENCH_ALLOCFAST_COUNT:-20000000}"
-allocators="${BENCH_ALLOCATORS:-swiftgc bdwgc glibc jemalloc mimalloc}"
+allocators="${BENCH_ALLOCATORS:-swiftgc swiftgc-stw bdwgc glibc jemalloc mimalloc}"
 finalizers_rounds="${BENCH_FINALIZERS_ROUNDS:-20}"
 programs="${BENCH_PROGRAMS:-gcbench gcbench-threads1 gcbench-threads2 binarytrees allocfast finalizers}"
 run_timeout="${BENCH_TIMEOUT:-600}"
@@ -51,7 +51,7 @@ can_link() { # header library
 # Why an allocator cannot be built here, or nothing if it can.
 missing_reason() { # allocator
     case "$1" in
-        swiftgc)
+        swiftgc | swiftgc-stw)
             [[ -f "$swiftgc_lib_dir/libswiftgc.so" ]] ||
                 echo "$swiftgc_lib_dir/libswiftgc.so not found (run make first)" ;;
         bdwgc) can_link gc.h -lgc || echo "bdwgc not found (apt-get install libgc-dev)" ;;
@@ -62,14 +62,14 @@ missing_reason() { # allocator
         mimalloc)
             can_link mimalloc.h -lmimalloc ||
                 echo "mimalloc not found (apt-get install libmimalloc-dev)" ;;
-        *) echo "unknown allocator (known: swiftgc bdwgc glibc jemalloc mimalloc)" ;;
+        *) echo "unknown allocator (known: swiftgc swiftgc-stw bdwgc glibc jemalloc mimalloc)" ;;
     esac
 }
 
 # The -D flags and libraries of one allocator's variant, one word per line.
 allocator_flags() { # allocator
     case "$1" in
-        swiftgc)
+        swiftgc | swiftgc-stw)
             local library_path
             library_path="$(cd "$swiftgc_lib_dir" && pwd)"
             printf '%s\n' -DSWIFTGC -L "$library_path" -lswiftgc "-Wl,-rpath,$library_path" ;;
@@ -91,7 +91,14 @@ program_source() { # program
 
 # Whether a benchmark applies to an allocator: finalizers needs a collector.
 runs_on() { # program allocator
-    [[ "$1" != finalizers || "$2" == swiftgc || "$2" == bdwgc ]]
+    [[ "$1" != finalizers || "$2" == swiftgc* || "$2" == bdwgc ]]
+}
+
+# The environment an allocator's runs get: swiftgc-stw is SwiftGC with every
+# collection stopping the world (the default turns concurrent marking on past
+# SWIFTGC_CONCURRENT_HEAP of live heap).
+allocator_environment() { # allocator
+    [[ "$1" != swiftgc-stw ]] || echo "SWIFTGC_CONCURRENT=0"
 }
 
 program_arguments() { # program
@@ -203,7 +210,9 @@ for program in $programs; do
             log="$log_dir/$program-$allocator-$run.log"
             status=0
             # shellcheck disable=SC2086 # arguments is empty or one number
-            timeout "$run_timeout" "$bench_dir/$program-$allocator" $arguments >"$log" 2>&1 ||
+            # shellcheck disable=SC2046 # the environment is empty or one word
+            env $(allocator_environment "$allocator") timeout "$run_timeout" "$bench_dir/$program-$allocator" \
+                $arguments >"$log" 2>&1 ||
                 status=$?
             line="$(grep '^allocator=' "$log" | tail -n 1 || true)"
             if [[ $status -ne 0 || -z "$line" ]]; then

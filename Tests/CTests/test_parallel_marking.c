@@ -108,6 +108,10 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "marking") == 0) return run_marking();
 
     setenv("SWIFTGC_STATS", "1", 1);
+    /* Stop-the-world collections only: the thread count below is the
+     * helpers', and a background collector would add one (the heap passes
+     * SWIFTGC_CONCURRENT_HEAP). */
+    setenv("SWIFTGC_CONCURRENT", "0", 1);
     struct stderr_capture capture;
     capture_stderr_begin(&capture);
     int status = run_self_in_child("marking", "SWIFTGC_MARKERS", "3");

@@ -129,6 +129,32 @@ struct ConcurrentCycle {
     var abandonedCycles: UInt64 = 0
 }
 
+/// The background collector's CPU budget while it marks beside the program
+/// (SWIFTGC_MARK_CPU_SHARE, a percentage of the processors the process may
+/// use, as Go's 25%): after each slice it sleeps long enough that its busy
+/// time stays within that share of the time since marking began. With 2
+/// processors and 25%, it marks half the time.
+struct CPUShare {
+    /// Parts per thousand of one processor.
+    let perMille: UInt64
+    let start = OS.monotonicNanoseconds()
+    var busyNanoseconds: UInt64 = 0
+
+    init(percentOfProcessors percent: UInt64) {
+        perMille = min(1000, percent &* 10 &* UInt64(OS.availableProcessors))
+    }
+
+    /// Counts a slice and returns how long to sleep before the next (at most
+    /// a millisecond, so the cycle never stalls for long).
+    mutating func pauseAfter(busyNanoseconds busy: UInt64) -> UInt64 {
+        busyNanoseconds &+= busy
+        guard perMille < 1000 else { return 0 }
+        // Busy time allowed so far: elapsed × share. Sleep off the excess.
+        let allowed = (OS.monotonicNanoseconds() &- start) / 1000 &* perMille
+        return busyNanoseconds > allowed ? min(busyNanoseconds &- allowed, 1_000_000) : 0
+    }
+}
+
 extension UnsafeMutablePointer where Pointee == CollectorState {
     var isConcurrentCycleActive: Bool { pointee.concurrent.phase == .marking }
 
@@ -289,10 +315,21 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     func markConcurrently() -> Bool {
         let generation = pointee.concurrent.generation
         var round = 0
+        var share = CPUShare(percentOfProcessors: pointee.options[.markCPUShare])
         while true {
             // Drain in slices without the lock, checking between them that
-            // no other thread finished the cycle.
-            while !drainSliceBesideProgram() && pointee.concurrent.generation == generation {}
+            // no other thread finished the cycle, within the CPU share.
+            while true {
+                let sliceStart = OS.monotonicNanoseconds()
+                if drainSliceBesideProgram() || pointee.concurrent.generation != generation { break }
+                let pause = share.pauseAfter(busyNanoseconds: OS.monotonicNanoseconds() &- sliceStart)
+                if pause > 0 {
+                    lockPointer.unlock()
+                    OS.sleep(nanoseconds: pause)
+                    lockPointer.lock()
+                    if pointee.concurrent.generation != generation { break }
+                }
+            }
             if pointee.concurrent.generation != generation { return false }
             if round == ConcurrentCycle.maximumRemarkRounds { return true }
             round &+= 1

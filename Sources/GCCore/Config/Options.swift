@@ -23,11 +23,12 @@ enum Option: Int {
     case refuseUserfaultfd
     case concurrent
     case concurrentHeap
+    case markCPUShare
     case trace
     case traceFile
     case verbose
 
-    static let count = 22
+    static let count = 23
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -85,6 +86,9 @@ enum Option: Int {
         case .concurrent:
             return OptionDescriptor(name: "SWIFTGC_CONCURRENT", kind: .concurrency, defaultValue: Concurrency.automatic.rawValue,
                 documentation: "auto marks mostly concurrently once the live heap reaches SWIFTGC_CONCURRENT_HEAP, where the uffd dirty-page backend works: a background thread marks while the program runs, between two short pauses. 1: from the first collection. 0: every collection stops the world.")
+        case .markCPUShare:
+            return OptionDescriptor(name: "SWIFTGC_MARK_CPU_SHARE", kind: .percent, defaultValue: 25,
+                documentation: "The share of the CPUs the process may use that the background collector takes while it marks beside the program (Go's 25%; with 2 CPUs, half of one). Allocating threads make up the rest by assisting when they outrun it.")
         case .concurrentHeap:
             return OptionDescriptor(name: "SWIFTGC_CONCURRENT_HEAP", kind: .bytes, defaultValue: 32 << 20,
                 documentation: "With SWIFTGC_CONCURRENT=auto, the live heap from which collections mark concurrently; below it they stop the world, which is then short and cheaper.")
@@ -147,8 +151,8 @@ struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                          UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.

@@ -27,3 +27,12 @@ extension OS {
         _ = nanosleep(&request, nil)
     }
 }
+
+extension OS {
+    /// Post: the calling thread has slept about `nanoseconds` (below one
+    /// second), or less if a signal interrupted it. (nanosleep)
+    static func sleep(nanoseconds: UInt64) {
+        var request = timespec(tv_sec: 0, tv_nsec: Int(min(nanoseconds, 999_999_999)))
+        _ = nanosleep(&request, nil)
+    }
+}
