@@ -108,6 +108,7 @@ PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-t
   $(BUILD)/preload-tests/aligned_misuse
 PRELOAD_TEST_PROGRAMS += $(BUILD)/preload-tests/cross_thread_free $(BUILD)/preload-tests/memory_after_peak
 PRELOAD_TEST_PROGRAMS += $(BUILD)/preload-tests/recently_freed $(BUILD)/preload-tests/thread_stack_frames
+PRELOAD_TEST_PROGRAMS += $(BUILD)/preload-tests/arenas
 
 # The leak report names the allocating functions through dladdr, which sees
 # only exported symbols: hence -rdynamic (and frame pointers for the stacks).
@@ -216,6 +217,7 @@ bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps plot-deps
 	Benchmarks/run.sh
 	Benchmarks/preload.sh
 	Benchmarks/latency.sh
+	Benchmarks/arena.sh
 	Benchmarks/plots.sh
 
 # swiftgc(3), from swiftgc.h's contract comments and README's tables.

@@ -65,6 +65,7 @@ struct gc_stats {
     uint64_t bytes_returned_to_os;      /* heap bytes currently given back with madvise */
     uint64_t metadata_size;             /* memory used by the collector's own tables, finalizer and weak-link tables included */
     uint64_t mark_stack_overflows;      /* times the mark stack overflowed and was recovered */
+    uint64_t arena_bytes;               /* chunks of arenas (gc_arena_*), quarantined ones included; part of heap_size */
 };
 
 /* A finalizer: called with the object and the data given at registration. */
@@ -228,6 +229,70 @@ int gc_get_restart_signal(void);
  * would. The string is static; thread-safe (a second caller waits for the
  * first choice). */
 const char *gc_dirty_pages_backend(void);
+
+/* ---- Arenas ----------------------------------------------------------------
+ * An arena (a region) hands out objects by bumping a pointer and frees them
+ * all at once: gc_arena_reset keeps its memory for reuse, gc_arena_destroy
+ * returns it. Arena memory comes from the collected heap, in chunks.
+ *
+ * The collector never frees an arena object by itself. The memory of
+ * gc_arena_malloc objects is scanned as a root by every collection, so
+ * collected objects that only arena objects point to stay alive;
+ * gc_arena_malloc_atomic memory is never scanned. gc_free, gc_realloc,
+ * gc_base and gc_size do not take arena objects (gc_base gives NULL,
+ * gc_size 0; gc_free and gc_realloc report misuse and change nothing).
+ *
+ * Threads: an arena may be used by one thread at a time (hand it over with
+ * the program's own synchronisation); any number of threads may each use
+ * their own arenas, beside allocations and collections on other threads.
+ * A thread that uses an arena must be registered (gc_arena_create and the
+ * first chunk register the calling thread; threads from pthread_create are
+ * registered anyway). After fork the child keeps every arena.
+ *
+ * Dangling pointers: freeing an arena while something still points into
+ * it is the classic arena bug. gc_arena_check finds those pointers; with
+ * SWIFTGC_ARENA_CHECK=1, every reset and destroy runs it first and, if it
+ * finds any, quarantines the arena's memory (it reads as zeros and is never
+ * reused, so the bug cannot corrupt later data) instead of freeing it, and
+ * says so in one "swiftgc:" line (SWIFTGC_ABORT_ON_ERROR=1 aborts instead).
+ *
+ * Misuse (a NULL, destroyed or junk arena pointer) prints one "swiftgc:"
+ * line; the call then does nothing and returns NULL or 0. A destroyed arena
+ * is recognised until gc_arena_create reuses its record. */
+typedef struct gc_arena gc_arena;
+
+/* A new, empty arena, or NULL with ENOMEM. */
+gc_arena *gc_arena_create(void);
+
+/* size bytes from the arena, zeroed, 16-byte aligned, scanned for pointers
+ * to collected objects until the arena is reset or destroyed. 0 bytes give
+ * a unique pointer. NULL with ENOMEM when the heap limit or the address
+ * space is reached or the size is impossible. Requests above 32 KiB get a
+ * chunk of their own. The fast path is a bump, without a lock. */
+void *gc_arena_malloc(gc_arena *arena, size_t size);
+
+/* As gc_arena_malloc, but the memory is never scanned (it must not hold the
+ * only pointers to collected objects) and is not zeroed. */
+void *gc_arena_malloc_atomic(gc_arena *arena, size_t size);
+
+/* Frees every object of the arena at once. Its chunks stay with it for
+ * reuse (scanned ones are cleared); chunks of large requests are returned. */
+void gc_arena_reset(gc_arena *arena);
+
+/* Frees every object and the arena itself; the memory goes back to the heap
+ * (and, for an arena of 1 MiB or more, to the OS at once). */
+void gc_arena_destroy(gc_arena *arena);
+
+/* Counts the words that point into the arena's memory: words in roots
+ * (stacks, registers, data segments, gc_add_roots ranges, other arenas'
+ * scanned memory) and in collected objects reachable from them, found by
+ * the marking phase of a collection run with this arena's own memory left
+ * out as a root. Prints up to 10 of them, each as one "swiftgc:" line that
+ * says where the word is (the kind of root, or which object at which
+ * offset) and where in the arena it points. Conservative: an integer that
+ * happens to look like such a pointer counts. Frees nothing; stops the
+ * world for about a collection's marking. Returns 0 for a bad arena. */
+size_t gc_arena_check(gc_arena *arena);
 
 /* ---- Typed allocation ----------------------------------------------------
  * Objects scanned only at the words a bitmap marks as pointers: the other

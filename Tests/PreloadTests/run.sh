@@ -128,7 +128,7 @@ sql="create table t(a integer, b text); with recursive c(x) as (select 1 union a
 git -C "$work" init -q repo && (cd "$work/repo" && for n in 1 2 3; do seq $n 1000 >file$n; done && git add . && git -c user.name=t -c user.email=t@t commit -qm initial)
 
 for mode in $modes; do
-    for test in malloc_family new_delete; do
+    for test in malloc_family new_delete arenas; do
         if preloaded "$mode" "$work/out" "$programs/$test" && ! grep -q '^swiftgc:' "$work/out.stderr"; then
             pass "$mode: $test ($(tail -1 "$work/out"))"
         else

@@ -14,8 +14,9 @@ import _CSwiftGC
 struct CollectionCycle {
     let state: UnsafeMutablePointer<CollectorState>
     let startTime: UInt64
-    /// The roots of this cycle, for marking and for the verifier.
-    let roots: RootEnumeration
+    /// The roots of this cycle, for marking and for the verifier (and, with
+    /// one arena left out, for gc_arena_check: UserArenaCheck.swift).
+    var roots: RootEnumeration
     var marker: Marker
     /// The stop epoch, which restarts the threads.
     var epoch: UInt64 = 0

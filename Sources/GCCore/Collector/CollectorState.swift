@@ -146,6 +146,7 @@ extension CollectorState {
                 break
             }
         }
+        userArenaRecordRange = (region.metadataStart.value, region.metadataBytes)
         collectorState = state
         return state
     }

@@ -89,6 +89,9 @@ struct HeapVerifier {
         case .pushedByProgram:
             requireMarkedTargets(low: low, high: high, source: .null,
                                  "a range pushed by the push-other-roots callback points to a live object that is not marked")
+        case .userArena:
+            requireMarkedTargets(low: low, high: high, source: .null,
+                                 "a user arena's scanned chunk points to a live object that is not marked")
         }
     }
 
@@ -137,6 +140,7 @@ struct HeapVerifier {
         var committedBytes: UInt = 0
         var decommittedBytes: UInt = 0
         var liveBytes: UInt = 0
+        var userArenaBytes: UInt = 0
         while address < pageMap.arenaTop {
             guard let span = pageMap.entries[pageMap.pageIndex(address)] else {
                 fail("page map: the first page of a span maps to no span", span: nil, object: address)
@@ -161,7 +165,12 @@ struct HeapVerifier {
                     fail("page map: a page of a span does not map to it", span: span, object: address)
                 }
                 committedBytes += span.pointee.bytes
-                liveBytes += checkObjectSpan(span)
+                if span.pointee.state == .userArena {
+                    checkUserArenaChunk(span)
+                    userArenaBytes += span.pointee.bytes
+                } else {
+                    liveBytes += checkObjectSpan(span)
+                }
                 if span.pointee.isInAvailableList { availableSpanCount += 1 }
             }
             previousWasFree = span.pointee.state == .free
@@ -176,6 +185,10 @@ struct HeapVerifier {
         if liveBytes != sweptLiveBytes {
             fail("counters: the sweep's live bytes differ from the sum of live bits", span: nil, object: .null)
         }
+        if userArenaBytes != state.pointee.heap.userArenaBytes {
+            fail("counters: user arena bytes differ from the sum of arena chunks", span: nil, object: .null)
+        }
+        checkUserArenas()
         checkFreeLists(expectedCount: freeSpanCount)
         checkAvailableLists(expectedCount: availableSpanCount)
         checkCaches()
@@ -220,6 +233,52 @@ struct HeapVerifier {
                  span: span, object: start)
         }
         return UInt(liveCount) * span.pointee.objectSize
+    }
+
+    /// A user arena's chunk holds no objects, bits or list memberships; an
+    /// owned one belongs to a live arena.
+    private func checkUserArenaChunk(_ span: UnsafeMutablePointer<Span>) {
+        let start = span.pointee.start
+        if span.pointee.objectCount != 0 || span.liveBits.words[0] != 0 || span.markBits.words[0] != 0 {
+            fail("a user arena chunk has objects, live bits or mark bits", span: span, object: start)
+        }
+        if span.pointee.isInAvailableList || span.pointee.owner != nil || span.pointee.hasUnscannedMarks {
+            fail("a user arena chunk is on an available list, owned by a cache or flagged", span: span, object: start)
+        }
+        if let arena = span.pointee.userArena?.assumingMemoryBound(to: UserArena.self),
+           arena.pointee.identity != UserArena.liveIdentity {
+            fail("a user arena chunk belongs to an arena that was destroyed", span: span, object: start)
+        }
+        if span.pointee.userArena != nil && span.pointee.userArenaUsedBytes > span.pointee.bytes {
+            fail("a user arena chunk's used bytes pass its end", span: span, object: start)
+        }
+    }
+
+    /// Every live arena's chunks are arena chunks of it, and its lanes'
+    /// bump pointers lie in their current chunks.
+    private func checkUserArenas() {
+        state.pointee.heap.forEachUserArena { arena in
+            var bytes: UInt = 0
+            arena.forEachChunk { chunk in
+                bytes += chunk.pointee.bytes
+                if pageMap.span(containing: chunk.pointee.start) != chunk || chunk.pointee.state != .userArena
+                    || chunk.pointee.userArena != UnsafeMutableRawPointer(arena) {
+                    fail("a user arena lists a chunk that is not its own", span: chunk, object: chunk.pointee.start)
+                }
+            }
+            if bytes != arena.pointee.chunkBytes {
+                fail("counters: a user arena's chunk bytes differ from its chunks", span: nil, object: .null)
+            }
+            checkLane(arena.pointee.scanned)
+            checkLane(arena.pointee.atomic)
+        }
+    }
+
+    private func checkLane(_ lane: UserArenaLane) {
+        guard let current = lane.current else { return }
+        if lane.top < current.pointee.start.value || lane.top > lane.end || lane.end != current.pointee.end.value {
+            fail("a user arena's bump pointer is outside its current chunk", span: current, object: Address(lane.top))
+        }
     }
 
     private func checkFreeLists(expectedCount: Int) {

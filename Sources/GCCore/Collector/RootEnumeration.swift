@@ -23,6 +23,8 @@ enum RootSource: UInt32 {
     /// A range the program pushed from bdwgc's push-other-roots callback
     /// (`GC_push_all`), for example a coroutine's stack.
     case pushedByProgram = 5
+    /// The used part of a scanned chunk of a user arena (gc_arena_malloc).
+    case userArena = 6
 }
 
 /// Receives one root `[low, high)`, its `RootSource` raw value and the
@@ -35,6 +37,8 @@ typealias RootVisitor = @convention(c) (_ low: UInt, _ high: UInt, _ source: UIn
 ///
 /// In order:
 ///  1. the live objects of uncollectable spans;
+///  1a. the used parts of the scanned chunks of every user arena (but
+///     `excludedUserArena`, which gc_arena_check leaves out);
 ///  2. the gc_add_roots ranges;
 ///  3. data segments from /proc/self/maps (with `anonymousMappingsAreRoots`,
 ///     every anonymous private writable mapping too, but
@@ -58,6 +62,8 @@ struct RootEnumeration {
     /// (`CollectionPolicy`).
     var anonymousMappingsAreRoots = false
     var pointerFreeMapping: (start: UInt, end: UInt) = (0, 0)
+    /// The user arena gc_arena_check traces without (nil in collections).
+    var excludedUserArena: UnsafeMutablePointer<UserArena>? = nil
 
     struct Result {
         /// False when /proc/self/maps could not be read: some roots are
@@ -71,6 +77,7 @@ struct RootEnumeration {
     /// documentation.
     func forEachRoot(context: UnsafeMutableRawPointer, _ visit: RootVisitor) -> Result {
         visitUncollectableObjects(context, visit)
+        visitUserArenas(context, visit)
         for index in 0..<state.pointee.roots.count {
             let range = state.pointee.roots.ranges[index]
             // A registered range may have been unmapped or protected since:
@@ -102,6 +109,17 @@ struct RootEnumeration {
                 let start = span.objectStart(index).value
                 visit(start, start &+ span.pointee.objectSize, RootSource.uncollectableObject.rawValue, context)
             }
+        }
+    }
+
+    /// Arena chunks lie in the heap part of the region, which item 3 skips:
+    /// they are listed here, each from its arena. Concurrent marking sees
+    /// writes to them through the dirty pages of the heap (DirtyPageRescan)
+    /// and scans them whole again in its final pause, as every root.
+    private func visitUserArenas(_ context: UnsafeMutableRawPointer, _ visit: RootVisitor) {
+        state.pointee.heap.forEachUserArena { arena in
+            guard arena != excludedUserArena else { return }
+            arena.forEachScannedRange { low, high in visit(low, high, RootSource.userArena.rawValue, context) }
         }
     }
 

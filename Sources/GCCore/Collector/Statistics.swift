@@ -63,6 +63,7 @@ struct Statistics {
         stats.metadata_size = UInt64(heap.metadata.usedBytes + heap.pages.committedBytes / PageMap.pageSize * 8)
             + UInt64(state.pointee.finalization.tableBytes)
         stats.mark_stack_overflows = markStackOverflows
+        stats.arena_bytes = UInt64(heap.userArenaBytes)
         out.pointee = stats
     }
 

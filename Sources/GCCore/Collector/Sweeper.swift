@@ -42,7 +42,8 @@ extension Heap {
     mutating func sweep(_ span: UnsafeMutablePointer<Span>, into result: inout SweepResult,
                         emptySpans: inout UnsafeMutablePointer<Span>?) {
         switch span.pointee.state {
-        case .free:
+        case .free, .userArena:
+            // Arena chunks hold no collected objects; only the arena frees them.
             return
         case .large:
             if span.markBits.words[0] != 0 {

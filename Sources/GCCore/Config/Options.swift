@@ -24,11 +24,12 @@ enum Option: Int {
     case concurrent
     case concurrentHeap
     case markCPUShare
+    case arenaCheck
     case trace
     case traceFile
     case verbose
 
-    static let count = 23
+    static let count = 24
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -92,6 +93,9 @@ enum Option: Int {
         case .concurrentHeap:
             return OptionDescriptor(name: "SWIFTGC_CONCURRENT_HEAP", kind: .bytes, defaultValue: 32 << 20,
                 documentation: "With SWIFTGC_CONCURRENT=auto, the live heap from which collections mark concurrently; below it they stop the world, which is then short and cheaper.")
+        case .arenaCheck:
+            return OptionDescriptor(name: "SWIFTGC_ARENA_CHECK", kind: .boolean, defaultValue: 0,
+                documentation: "1 makes gc_arena_reset and gc_arena_destroy run gc_arena_check first; an arena still pointed into is quarantined (reads as zeros, never reused) instead of freed.")
         case .trace:
             return OptionDescriptor(name: "SWIFTGC_TRACE", kind: .boolean, defaultValue: 0,
                 documentation: "1 prints one line per collection on stderr, beginning `swiftgc: gc N` (README lists the fields).")
@@ -151,8 +155,8 @@ struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                          UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.

@@ -105,6 +105,10 @@ enum Allocation {
             Misuse.report(function, address, "pointer was not allocated by swiftgc")
             return nil
         }
+        if span.pointee.state == .userArena {
+            Misuse.report(function, address, "pointer is in an arena; gc_arena_reset or gc_arena_destroy frees arena objects")
+            return nil
+        }
         let index = span.objectIndex(containing: address)
         guard index < span.pointee.objectCount else {
             Misuse.report(function, address, "pointer was not allocated by swiftgc")

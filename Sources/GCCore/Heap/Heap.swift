@@ -62,6 +62,13 @@ struct Heap {
     var sweepCursor: Address = .null
     var sweepResult = SweepResult()
     var sweepEmptySpans: UnsafeMutablePointer<Span>? = nil
+    /// User arenas (Heap+UserArenas.swift): the live ones, linked through
+    /// `UserArena.next`; freed records for reuse; bytes of arena chunks,
+    /// quarantined ones included; and of quarantined chunks alone.
+    var userArenas: UnsafeMutablePointer<UserArena>? = nil
+    var freeUserArenaRecords: UnsafeMutablePointer<UserArena>? = nil
+    var userArenaBytes: UInt = 0
+    var quarantinedUserArenaBytes: UInt = 0
 
     /// Whether a slot claimed now in `span` must be born marked: during
     /// concurrent marking always, during a sweep phase in unswept spans.

@@ -159,6 +159,17 @@ struct PageAllocator {
         insert(merged)
     }
 
+    /// Returns a span's pages and their memory: like `free`, after giving
+    /// the memory back to the OS (a destroyed user arena's chunks).
+    mutating func freeReturningMemory(_ span: UnsafeMutablePointer<Span>, metadata: inout Metadata) {
+        OS.decommit(span.pointee.start.pointer!, bytes: span.pointee.bytes)
+        span.pointee.isCommitted = false
+        span.pointee.isZeroed = true
+        committedBytes -= span.pointee.bytes
+        decommittedBytes += span.pointee.bytes
+        free(span, metadata: &metadata)
+    }
+
     /// Extends `left` over its right neighbour `right`, reconciling flags.
     private mutating func absorb(_ right: UnsafeMutablePointer<Span>, into left: UnsafeMutablePointer<Span>) {
         if left.pointee.isCommitted != right.pointee.isCommitted {

@@ -1,7 +1,9 @@
 import _CSwiftGC
 
 /// A span: a run of consecutive pages that is either free, divided into
-/// equal small objects of one size class and kind, or one large object.
+/// equal small objects of one size class and kind, one large object, or a
+/// chunk of a user arena (gc_arena_*, Heap/UserArena.swift), which holds
+/// the arena's objects without any per-object record.
 ///
 /// Its descriptor lives in the collector's metadata, never in the heap:
 ///
@@ -60,6 +62,14 @@ struct Span {
     /// The heap's write-protection epoch when this span's pages were last
     /// unprotected for allocation (Heap.unprotectForAllocation).
     var unprotectedEpoch: UInt32 = 0
+    /// A user-arena chunk only: the `UserArena` record that owns it, or nil
+    /// once the chunk is quarantined (its arena was freed while pointers
+    /// into it remained; see GCAPI/UserArenas.swift).
+    var userArena: UnsafeMutableRawPointer? = nil
+    /// A user-arena chunk only: bytes from `start` handed out to objects,
+    /// for a chunk the arena no longer bumps in (the current chunk's use is
+    /// the arena's bump pointer). Roots are its first `userArenaUsedBytes`.
+    var userArenaUsedBytes: UInt = 0
 
     var bytes: UInt { pageCount &* PageMap.pageSize }
     var isOwnedByCache: Bool { owner != nil }
@@ -70,6 +80,10 @@ enum SpanState: UInt8 {
     case free
     case small
     case large
+    /// A chunk of a user arena: `kind` is `.normal` (scanned like a root)
+    /// or `.atomic` (never scanned); `objectCount` is 0, so no word pointing
+    /// here ever marks, frees or finds an object. Only the arena frees it.
+    case userArena
 }
 
 extension UnsafeMutablePointer where Pointee == Span {
@@ -188,6 +202,26 @@ extension UnsafeMutablePointer where Pointee == Span {
         markBits.words[0] = 0
         quarantineBits.words[0] = 0
         pointee.isClearedInQuarantine = false
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Span {
+    /// Turns a free descriptor into a chunk of `arena`, scanned or not.
+    func formatUserArenaChunk(arena: UnsafeMutableRawPointer, isScanned: Bool) {
+        pointee.state = .userArena
+        pointee.kind = isScanned ? .normal : .atomic
+        pointee.objectSize = 0
+        pointee.reciprocal = 0
+        pointee.objectCount = 0
+        pointee.userOffset = 0
+        pointee.owner = nil
+        pointee.isInAvailableList = false
+        pointee.hasUnscannedMarks = false
+        pointee.userArena = arena
+        pointee.userArenaUsedBytes = 0
+        liveBits.words[0] = 0
+        markBits.words[0] = 0
+        quarantineBits.words[0] = 0
     }
 }
 

@@ -160,7 +160,7 @@ enum LeakCheck {
     ) {
         state.pointee.heap.pageMap.forEachSpan { span in
             switch span.pointee.state {
-            case .free:
+            case .free, .userArena:
                 return
             case .large:
                 guard span.liveBits.isSet(0) else { return }

@@ -44,7 +44,7 @@ enum Quarantine {
             start = span.objectStart(index)
         case .large:
             start = span.pointee.start + span.pointee.userOffset
-        case .free:
+        case .free, .userArena:
             return freeUnderLock(address, state)
         }
         // Reads that may race with another thread are only trusted when they

@@ -5,7 +5,9 @@
 /// The kernel reports every arena page written since the last report
 /// (OS/DirtyPages); scanning again every marked object on such a page
 /// finds those stores. An unmarked object on a written page needs nothing:
-/// if it is reached later, it is scanned then, after the write.
+/// if it is reached later, it is scanned then, after the write. A written
+/// page of a user arena's scanned chunk is a written root: it is scanned
+/// again too (and the final pause scans every arena chunk whole anyway).
 extension Marker {
     /// Queues for scanning every marked object that overlaps the arena
     /// range [low, high) (whole pages reported as written). A large object
@@ -22,7 +24,16 @@ extension Marker {
             let spanStart = span.pointee.start.value
             let spanEnd = span.pointee.end.value
             let runEnd = min(high, spanEnd)
-            if span.pointee.state == .large {
+            if span.pointee.state == .userArena {
+                // A root, not an object: its written part is scanned again if
+                // its arena is live and it is scanned at all.
+                if span.pointee.userArena != nil && span.pointee.kind == .normal {
+                    let clippedLow = max(cursor, spanStart)
+                    if clippedLow < runEnd && !stack.push(low: clippedLow, high: runEnd) {
+                        scanBounded(MarkStack.Entry(low: clippedLow, high: runEnd))
+                    }
+                }
+            } else if span.pointee.state == .large {
                 if span.markBits.isSet(0) {
                     let kind = span.pointee.kind
                     if kind == .normal || kind == .uncollectable {
