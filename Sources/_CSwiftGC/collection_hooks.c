@@ -16,9 +16,9 @@ void swiftgc_register_collection_hooks(const swiftgc_collection_hooks *hooks) {
 
 static const swiftgc_collection_hooks *hooks(void) { return __atomic_load_n(&registered_hooks, __ATOMIC_ACQUIRE); }
 
-int swiftgc_collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
+int swiftgc_collection_may_start(uintptr_t least_plausible, uintptr_t greatest_plausible) {
     const swiftgc_collection_hooks *registered = hooks();
-    return registered == NULL ? 1 : registered->collection_may_start(heap_low, heap_high);
+    return registered == NULL ? 1 : registered->collection_may_start(least_plausible, greatest_plausible);
 }
 
 uintptr_t swiftgc_free_space_divisor(void) {

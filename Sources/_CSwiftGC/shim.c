@@ -1,5 +1,6 @@
 /* Implementations of the thin wrappers declared in _CSwiftGC.h. */
 #define _GNU_SOURCE
+#include <string.h>
 #include "_CSwiftGC.h"
 
 #include <pthread.h>
@@ -81,18 +82,30 @@ void *swiftgc_current_stack_limit(void) {
     return cached_stack_limit;
 }
 
+__attribute__((noinline)) void swiftgc_clear_stack_below(size_t bytes) {
+    enum { chunk = 4096 };
+    volatile char buffer[chunk];
+    memset((char *)buffer, 0, sizeof buffer);
+    if (bytes > chunk) swiftgc_clear_stack_below(bytes - chunk);
+    __asm__ volatile("" : : "r"(buffer) : "memory");
+}
+
 /* Kept out of line so its frame lies below the caller's saved context. */
 __attribute__((noinline)) static void visit_from_here(void *stack_base, swiftgc_stack_visitor visit, void *context) {
     void *low = __builtin_frame_address(0);
     visit(low, stack_base, context);
 }
 
+/* The calling thread called into the collector, so by the ABI only its
+ * callee-saved registers can hold the program's pointers: __builtin_unwind_init
+ * makes this frame save them all on the stack, where the visit scans them.
+ * The caller-saved ones are left out on purpose: they hold the collector's
+ * own temporaries (a copy of the arena start retained the object there). */
 void swiftgc_visit_stack_with_registers(void *stack_base, swiftgc_stack_visitor visit, void *context) {
-    unw_context_t registers;
-    unw_getcontext(&registers);
+    __builtin_unwind_init();
     visit_from_here(stack_base, visit, context);
-    /* Keep the saved registers alive, in memory, until the visit is over. */
-    __asm__ volatile("" : : "r"(&registers) : "memory");
+    /* Keep this frame, with the saved registers, until the visit is over. */
+    __asm__ volatile("" : : : "memory");
 }
 
 /* Process and descriptor services behind OS/Files.swift and OS/Process.swift

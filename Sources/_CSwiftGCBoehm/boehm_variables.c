@@ -53,7 +53,7 @@ extern GC_start_callback_proc swiftgc_boehm_start_callback;
 /* 0 when GC_dont_gc forbids collecting; otherwise passes on the program's
  * writes to the finalization variables, publishes the heap's bounds, calls
  * the start callback and returns 1. */
-static int collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
+static int collection_may_start(uintptr_t least_plausible, uintptr_t greatest_plausible) {
     if (GC_dont_gc) return 0;
     /* Written directly by the program, or through GC_set_*: the core keeps
      * its own copies, which take no lock to set. */
@@ -65,10 +65,12 @@ static int collection_may_start(uintptr_t heap_low, uintptr_t heap_high) {
         swiftgc_boehm_synced_finalizer_notifier = GC_finalizer_notifier;
         gc_set_finalizer_notifier(GC_finalizer_notifier);
     }
-    /* Both just outside the heap: these words are in our data segment,
-     * which is scanned, and must not look like pointers to objects. */
-    GC_least_plausible_heap_addr = (void *)(heap_low - 1);
-    GC_greatest_plausible_heap_addr = (void *)heap_high;
+    /* Both just outside the heap's reservation: these words are in our
+     * data segment, which is scanned, and must not look like pointers to
+     * objects. (The top of the used heap would not do: the next span to be
+     * handed out starts there, and the object at its start was retained.) */
+    GC_least_plausible_heap_addr = (void *)least_plausible;
+    GC_greatest_plausible_heap_addr = (void *)greatest_plausible;
     if (swiftgc_boehm_start_callback) swiftgc_boehm_start_callback();
     return 1;
 }

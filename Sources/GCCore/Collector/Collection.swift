@@ -13,12 +13,22 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// start on every cycle.
     func collect() {
         if pointee.policy.replacesCollection(UnsafeMutableRawPointer(self)) { return }
-        let pageMap = pointee.heap.pageMap
-        guard swiftgc_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else { return }
+        guard collectionMayStart() else { return }
         Stacks.visitCurrentThread(context: UnsafeMutableRawPointer(self)) { low, high, context in
             let state = context.unsafelyUnwrapped.assumingMemoryBound(to: CollectorState.self)
             state.runCycle(stackLow: UInt(bitPattern: low), stackHigh: UInt(bitPattern: high))
         }
+    }
+
+    /// The collection hooks' say (bdwgc's GC_dont_gc, its start callback),
+    /// given the plausible bounds of heap addresses: one byte below the
+    /// arena and its reserved end, neither inside an object. Not inlined,
+    /// and given no copy of the page map: this runs above the stack bound
+    /// `collect` captures, where a spilled arena start would be scanned as
+    /// a root and retain the object there.
+    @inline(never) func collectionMayStart() -> Bool {
+        let region = pointee.region
+        return swiftgc_collection_may_start(region.arenaStart.value &- 1, region.arenaStart.value &+ region.arenaBytes) != 0
     }
 
     /// The phases, in order. Every one runs with the world stopped. A

@@ -164,9 +164,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         guard pointee.concurrent.phase == .idle else { return }
         // bdwgc kinds and mark procedures of the program's were not written
         // to run beside it (as with parallel marking).
-        let pageMap = pointee.heap.pageMap
         guard pointee.kinds.kindCount == ObjectKinds.predefinedCount, pointee.kinds.procedureCount == 0,
-              swiftgc_collection_may_start(pageMap.arenaStart.value, pageMap.arenaTop.value) != 0 else {
+              collectionMayStart() else {
             collect()
             return
         }

@@ -31,5 +31,6 @@ public func gc_arena_destroy(_ arena: UnsafeMutableRawPointer?) {
 
 @_cdecl("gc_arena_check")
 public func gc_arena_check(_ arena: UnsafeMutableRawPointer?) -> UInt {
-    UserArenas.check(arena)
+    Stacks.clearUnusedStack()
+    return UserArenas.check(arena)
 }

@@ -45,6 +45,7 @@ public func gc_size(_ pointer: UnsafeRawPointer?) -> UInt {
 
 @_cdecl("gc_collect")
 public func gc_collect() {
+    Stacks.clearUnusedStack()
     Control.collect()
 }
 

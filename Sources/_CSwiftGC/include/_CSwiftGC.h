@@ -141,6 +141,11 @@ void *swiftgc_current_stack_limit(void);
  * the caller's stack from below that saved context up to stack_base. */
 typedef void (*swiftgc_stack_visitor)(void *low, void *high, void *context);
 void swiftgc_visit_stack_with_registers(void *stack_base, swiftgc_stack_visitor visit, void *context);
+/* Zeroes `bytes` of the calling thread's stack below the caller's frame:
+ * frames built afterwards start clean, so stale words of earlier, deeper
+ * calls (the collector's own temporaries) are not scanned as roots when a
+ * collection captures the stack from inside them. */
+void swiftgc_clear_stack_below(size_t bytes);
 
 /* ---- Threads -------------------------------------------------------------
  * Registration and stop-the-world. The suspend handler is C because it must

@@ -21,8 +21,11 @@ extern "C" {
 
 typedef struct swiftgc_collection_hooks {
     /* Called with the heap lock held when a collection is about to start,
-     * with the bounds of the heap's used part: 0 cancels the collection. */
-    int (*collection_may_start)(uintptr_t heap_low, uintptr_t heap_high);
+     * with plausible bounds of heap addresses: one byte below the heap's
+     * reserved arena and the arena's end, neither ever inside an object
+     * (the used top would be: the next span starts there). 0 cancels the
+     * collection. */
+    int (*collection_may_start)(uintptr_t least_plausible, uintptr_t greatest_plausible);
     /* 0, or the divisor that replaces SWIFTGC_HEAP_GROWTH in pacing: the
      * budget between collections becomes bytes in use / divisor. */
     uintptr_t (*free_space_divisor)(void);
@@ -39,7 +42,7 @@ typedef struct swiftgc_collection_hooks {
 void swiftgc_register_collection_hooks(const swiftgc_collection_hooks *hooks);
 
 /* What the collector calls. Without hooks: 1, 0 and nothing. */
-int swiftgc_collection_may_start(uintptr_t heap_low, uintptr_t heap_high);
+int swiftgc_collection_may_start(uintptr_t least_plausible, uintptr_t greatest_plausible);
 uintptr_t swiftgc_free_space_divisor(void);
 void swiftgc_push_other_roots(uint64_t collections_completed);
 
