@@ -15,7 +15,9 @@
 #include "check.h"
 #include "swiftgc.h"
 
-static void *slots[4];
+/* Not static: the compiler drops stores to a static array nothing reads,
+ * and then no root would hold the objects. */
+void *slots[4];
 
 /* A typed object whose word 0 points to a new target and whose other
  * words, up to gc_size, hold 0x80...0; only a complement of the target's
