@@ -15,9 +15,9 @@
 #include "check.h"
 #include "swiftgc.h"
 
-/* Not static: the compiler drops stores to a static array nothing reads,
- * and then no root would hold the objects. */
-void *slots[4];
+/* Volatile: nothing reads these, and the compiler would drop the stores
+ * (the objects then lived only by luck, in a stale register). */
+static void *volatile slots[4];
 
 /* A typed object whose word 0 points to a new target and whose other
  * words, up to gc_size, hold 0x80...0; only a complement of the target's
