@@ -5,6 +5,7 @@
 #   make test       Swift tests, C tests, preload and bdwgc tests, library and layer checks
 #   make test-stress C tests and examples under SWIFTGC_STRESS and SWIFTGC_VERIFY=1
 #   make test-model the model-based random test at length (see MODEL_* below)
+#   make plot TRACE=file.jsonl   draw a SWIFTGC_TRACE_FILE trace (tools/swiftgc-plot)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (see Tests/Fuzz)
 #   make bench      side-by-side benchmarks (see Benchmarks/README.md)
 #   make install    PREFIX=/usr/local by default
@@ -15,9 +16,16 @@
 # runner in each Tests/ folder; fuzzing is in Tests/Fuzz/fuzz.mk.
 
 PREFIX ?= /usr/local
+# The library's version. Its SONAME is libswiftgc.so.$(ABI_VERSION) (set in
+# Package.swift); the file is libswiftgc.so.$(VERSION), with the symlinks
+# libswiftgc.so.$(ABI_VERSION) and libswiftgc.so, in build/lib as installed.
+VERSION := 0.1.0
+ABI_VERSION := 0
 BUILD := build
 EMBEDDED_SCRATCH := .build-embedded
 LIBRARY := $(BUILD)/lib/libswiftgc.so
+LIBRARY_FILE := libswiftgc.so.$(VERSION)
+LIBRARY_SONAME := libswiftgc.so.$(ABI_VERSION)
 PRELOAD_SCRATCH := .build-preload
 PRELOAD_LIBRARY := $(BUILD)/lib/libswiftgc-preload.so
 LIBRARY_DIRECTORY := $(abspath $(BUILD)/lib)
@@ -31,6 +39,8 @@ BENCH_PACKAGES := libgc-dev libjemalloc-dev libmimalloc-dev
 BENCH_PACKAGES += libjemalloc2 libmimalloc2.0 python3 perl sqlite3 xz-utils gcc time
 # Real programs the preload tests run under libswiftgc-preload.so.
 PRELOAD_TEST_PACKAGES := g++ python3 perl sqlite3 git xz-utils
+# tools/swiftgc-plot draws with matplotlib.
+PLOT_PACKAGES := python3 python3-matplotlib
 # bdwgc itself, for the reference runs of the bdwgc compatibility tests
 # (g++ for bdwgc's C++ test).
 BOEHM_TEST_PACKAGES := libgc-dev w3m mmv guile-3.0 chase debfoster g++ ecl poke neko
@@ -44,6 +54,7 @@ C_TEST_LIBRARIES := $(patsubst Tests/CTests/%.c,$(BUILD)/tests/%.so,$(wildcard T
 
 .PHONY: all deps bench-deps boehm-test-deps demo examples test swift-test c-tests boehm-tests check-library bench install uninstall clean
 .PHONY: check-preload-library preload-tests test-stress test-model check-no-malloc check-layers
+.PHONY: plot-deps trace-tests plot check-install
 
 all: $(LIBRARY) $(PRELOAD_LIBRARY)
 
@@ -56,10 +67,15 @@ bench-deps: deps
 boehm-test-deps: deps
 	@scripts/install_packages.sh $(BOEHM_TEST_PACKAGES)
 
+plot-deps:
+	@scripts/install_packages.sh $(PLOT_PACKAGES)
+
 $(LIBRARY): $(LIBRARY_SOURCES) | deps
 	SWIFTGC_EMBEDDED=1 swift build -c release --product swiftgc --scratch-path $(EMBEDDED_SCRATCH)
 	@mkdir -p $(BUILD)/lib
-	cp $(EMBEDDED_SCRATCH)/release/libswiftgc.so $@
+	cp $(EMBEDDED_SCRATCH)/release/libswiftgc.so $(BUILD)/lib/$(LIBRARY_FILE)
+	ln -sf $(LIBRARY_FILE) $(BUILD)/lib/$(LIBRARY_SONAME)
+	ln -sf $(LIBRARY_SONAME) $@
 
 # The same collector built again with SWIFTGC_PRELOAD, plus the malloc shim.
 $(PRELOAD_LIBRARY): $(PRELOAD_SOURCES) | deps
@@ -86,7 +102,7 @@ $(BUILD)/tests/%: Tests/CTests/%.c $(wildcard Tests/CTests/*.h) $(LIBRARY) inclu
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(C_FLAGS) -ITests/CTests $< $(LINK_SWIFTGC) -ldl -lpthread -o $@
 
-test: check-layers check-library check-preload-library check-no-malloc fuzz-replay c-tests preload-tests boehm-tests swift-test examples
+test: check-layers check-library check-preload-library check-install check-no-malloc fuzz-replay c-tests preload-tests boehm-tests trace-tests swift-test examples
 
 PRELOAD_TEST_PROGRAMS := $(BUILD)/preload-tests/malloc_family $(BUILD)/preload-tests/new_delete \
   $(BUILD)/preload-tests/planted_bugs $(BUILD)/preload-tests/planted_leaks \
@@ -134,6 +150,20 @@ $(BUILD)/boehm/on_bdwgc: $(BOEHM_PROGRAM) | boehm-test-deps
 boehm-tests: $(BUILD)/boehm/on_swiftgc $(BUILD)/boehm/on_bdwgc | boehm-test-deps
 	@Tests/BoehmTests/run.sh $(LIBRARY) $(BUILD)/boehm
 	@Tests/BoehmTests/bdwgc_suite.sh $(LIBRARY) $(BUILD)/boehm-suite
+
+# The collection trace (Tests/TraceTests/run.sh): SWIFTGC_TRACE lines and
+# SWIFTGC_TRACE_FILE records, one per collection, and the plot tool on them.
+$(BUILD)/trace-tests/trace_program: Tests/TraceTests/trace_program.c $(LIBRARY) include/swiftgc.h
+	@mkdir -p $(BUILD)/trace-tests
+	$(CC) $(C_FLAGS) $< $(LINK_SWIFTGC) -o $@
+
+trace-tests: $(BUILD)/trace-tests/trace_program | plot-deps
+	@Tests/TraceTests/run.sh $(BUILD)/trace-tests/trace_program tools/swiftgc-plot
+
+# TRACE=file.jsonl [PLOT=file.png]: draws a trace file.
+PLOT ?= $(basename $(TRACE)).png
+plot: | plot-deps
+	tools/swiftgc-plot $(TRACE) -o $(PLOT)
 
 swift-test: | deps
 	swift test --no-parallel
@@ -192,18 +222,36 @@ check-layers:
 
 include Tests/Fuzz/fuzz.mk
 
-bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps
+bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps plot-deps
 	Benchmarks/run.sh
 	Benchmarks/preload.sh
 	Benchmarks/latency.sh
 	Benchmarks/arena.sh
+	Benchmarks/plots.sh
 
-install: $(LIBRARY) $(PRELOAD_LIBRARY)
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+# swiftgc(3), from swiftgc.h's contract comments and README's tables.
+MAN_PAGE := $(BUILD)/man/swiftgc.3
+$(MAN_PAGE): include/swiftgc.h README.md scripts/make_manpage.py
+	@mkdir -p $(@D)
+	python3 scripts/make_manpage.py $(VERSION) $@
+
+# `make install` into a scratch DESTDIR, then what it installed: the library's
+# symlink chain and SONAME, the man page, pkg-config's version, and a program
+# built with pkg-config's flags that runs (scripts/check_install.sh).
+check-install: $(LIBRARY) $(PRELOAD_LIBRARY) $(MAN_PAGE)
+	@scripts/check_install.sh $(VERSION)
+
+install: $(LIBRARY) $(PRELOAD_LIBRARY) $(MAN_PAGE) | plot-deps
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 $(MAN_PAGE) $(DESTDIR)$(PREFIX)/share/man/man3/swiftgc.3
+	install -m 755 tools/swiftgc-plot $(DESTDIR)$(PREFIX)/bin/swiftgc-plot
 	install -m 644 include/swiftgc.h $(DESTDIR)$(PREFIX)/include/swiftgc.h
-	install -m 755 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc.so
+	install -m 755 $(BUILD)/lib/$(LIBRARY_FILE) $(DESTDIR)$(PREFIX)/lib/$(LIBRARY_FILE)
+	ln -sf $(LIBRARY_FILE) $(DESTDIR)$(PREFIX)/lib/$(LIBRARY_SONAME)
+	ln -sf $(LIBRARY_SONAME) $(DESTDIR)$(PREFIX)/lib/libswiftgc.so
 	install -m 755 $(PRELOAD_LIBRARY) $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so
-	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' swiftgc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc
 	install -d $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc
 	install -m 644 include/boehm/gc.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc.h
 	install -m 644 include/boehm/gc_typed.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_typed.h
@@ -212,10 +260,12 @@ install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -m 644 include/boehm/gc_gcj.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc_gcj.h
 	install -m 644 include/boehm/gc/gc.h include/boehm/gc/gc_typed.h include/boehm/gc/gc_mark.h include/boehm/gc/gc_hooks.h \
 	  include/boehm/gc/gc_disclaim.h include/boehm/gc/gc_gcj.h $(DESTDIR)$(PREFIX)/include/swiftgc-boehm/gc/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' swiftgc-boehm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/swiftgc.h $(DESTDIR)$(PREFIX)/lib/libswiftgc.so \
+	  $(DESTDIR)$(PREFIX)/lib/$(LIBRARY_SONAME) $(DESTDIR)$(PREFIX)/lib/$(LIBRARY_FILE) \
+	  $(DESTDIR)$(PREFIX)/bin/swiftgc-plot $(DESTDIR)$(PREFIX)/share/man/man3/swiftgc.3 \
 	  $(DESTDIR)$(PREFIX)/lib/libswiftgc-preload.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/swiftgc-boehm.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/swiftgc-boehm

@@ -55,6 +55,12 @@ if isEmbeddedBuild {
 }
 if isPreloadBuild {
     coreSwiftSettings += [.define("SWIFTGC_PRELOAD")]
+} else if isEmbeddedBuild {
+    // libswiftgc.so.0: programs linked with -lswiftgc record the ABI's major
+    // version, and the Makefile installs libswiftgc.so.0.MINOR.PATCH with
+    // the two symlinks. (The preload library keeps its plain name: it is
+    // preloaded by path, never linked.)
+    coreLinkerSettings += [.unsafeFlags(["-Xlinker", "-soname=libswiftgc.so.0"])]
 }
 
 let shimTarget: Target = .target(

@@ -22,6 +22,7 @@ extern char **environ;
 char **swiftgc_environment(void) { return environ; }
 
 int swiftgc_open_read_only(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
+int swiftgc_open_for_appending(const char *path) { return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644); }
 
 ssize_t swiftgc_read_own_memory(const struct iovec *local, unsigned long local_count,
                                 const struct iovec *remote, unsigned long remote_count) {

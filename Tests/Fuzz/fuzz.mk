@@ -61,6 +61,7 @@ $(FUZZ)/lib/libswiftgc.so: $(LIBRARY_SOURCES) | deps
 	  -Xcc -fsanitize-coverage=inline-8bit-counters,pc-table
 	@mkdir -p $(@D)
 	cp $(FUZZ_SCRATCH)/release/libswiftgc.so $@
+	ln -sf libswiftgc.so $(@D)/libswiftgc.so.0
 
 $(FUZZ)/fuzz_api: Tests/Fuzz/api/fuzz_api.c $(FUZZ)/lib/libswiftgc.so include/swiftgc.h
 	$(FUZZ_CC) $(C_FLAGS) -fsanitize=fuzzer -fno-sanitize-coverage=trace-cmp $< -L$(FUZZ)/lib -lswiftgc -Wl,-rpath,$(abspath $(FUZZ)/lib) -o $@

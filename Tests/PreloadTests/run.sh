@@ -81,6 +81,17 @@ leak_check_tests() {
     if [ "$(leak_groups "$work/out.stderr")" = "Direct 144 3 leak_direct_blocks" ]; then
         pass "leak-check: the report reaches stderr after the program closed fd 2 at exit"
     else fail "leak-check: report after closing stderr"; cat "$work/out.stderr"; fi
+    # Nothing leaked, nothing printed (as LeakSanitizer); SWIFTGC_VERBOSE=1
+    # brings back the summary of what is still reachable.
+    leak_exit_code=23 preloaded leak-check "$work/out" /bin/echo quiet
+    status=$?
+    if [ ! -s "$work/out.stderr" ] && [ "$status" = 0 ] && [ "$(cat "$work/out")" = quiet ]; then
+        pass "leak-check: a program without leaks prints nothing"
+    else fail "leak-check: a program without leaks printed (status $status):"; cat "$work/out.stderr"; fi
+    SWIFTGC_VERBOSE=1 preloaded leak-check "$work/out" /bin/echo verbose
+    if grep -q '^==[0-9]*==SwiftGC leak check: no leaks; [0-9]* byte(s) in [0-9]* allocation(s) still reachable$' "$work/out.stderr"; then
+        pass "leak-check: SWIFTGC_VERBOSE=1 prints the no-leaks summary"
+    else fail "leak-check: SWIFTGC_VERBOSE=1 gave no summary:"; cat "$work/out.stderr"; fi
 }
 
 # Compares a real program's output under the preload with a plain run.

@@ -26,6 +26,12 @@ struct CollectionCycle {
     /// Bytes of the slots caches reserved, which the sweep counts as live.
     var pinnedBytes: UInt = 0
     var swept = SweepResult()
+    /// For the trace (CollectionTrace): the committed heap when the cycle
+    /// began, the threads that marked, and whether this cycle finishes a
+    /// concurrent one.
+    let heapBeforeBytes: UInt64
+    var markers: UInt64 = 1
+    var finishesConcurrentCycle = false
 
     /// Registers the collecting thread (it must not be stopped) and prepares
     /// a marker. `stackLow` is the collecting thread's stack bound, above the
@@ -46,6 +52,7 @@ struct CollectionCycle {
                  stackLow: UInt, stackHigh: UInt) {
         self.state = state
         startTime = OS.monotonicNanoseconds()
+        heapBeforeBytes = UInt64(state.pointee.heap.pages.committedBytes)
         var roots = RootEnumeration(state: state, collectingThread: current, stackLow: stackLow, stackHigh: stackHigh)
         roots.anonymousMappingsAreRoots = state.pointee.policy.anonymousMappingsAreRoots
         roots.pointerFreeMapping = state.pointee.policy.pointerFreeMapping
@@ -72,6 +79,7 @@ struct CollectionCycle {
     mutating func markRoots() {
         state.pointee.kinds.isMarking = true
         if !marker.defersTracing { state.openParallelMarking(&marker) }
+        if let pool = marker.pool { markers = 1 &+ UInt64(pool.runningHelpers) }
         let roots = self.roots
         let result = withUnsafeMutablePointer(to: &marker) { markerPointer in
             roots.forEachRoot(context: UnsafeMutableRawPointer(markerPointer)) { low, high, source, context in
@@ -102,6 +110,7 @@ struct CollectionCycle {
         marker.residency.close()
         marker = concurrentMarker
         marker.pageMap = state.pointee.heap.pageMap
+        finishesConcurrentCycle = true
     }
 
     /// Marks everything the marked objects reach. The world is stopped, so
@@ -165,10 +174,12 @@ struct CollectionCycle {
         state.pointee.lazySweepPinnedBytes = pinnedBytes
         state.pointee.heap.beginSweeping()
         restartWorld()
+        let allocated = state.pointee.heap.bytesAllocatedSinceCollection
         state.pointee.heap.bytesAllocatedSinceCollection = 0
-        state.pointee.statistics.recordPause(OS.monotonicNanoseconds() &- startTime,
-                                             markStackOverflows: marker.overflowCount)
+        let pause = OS.monotonicNanoseconds() &- startTime
+        state.pointee.statistics.recordPause(pause, markStackOverflows: marker.overflowCount)
         state.pointee.statistics.recordStartPause(state.pointee.concurrent.startPauseNanoseconds)
+        state.traceFinalPause(self, pauseNanoseconds: pause, allocatedBytes: allocated)
         state.chargeFinalizationToNextCycle()
         state.pointee.finalization.shrinkSparseTables()
     }
@@ -188,10 +199,12 @@ struct CollectionCycle {
     mutating func account() {
         swept.liveBytes -= min(swept.liveBytes, pinnedBytes)
         state.pointee.heap.pages.ageAndDecommitFreeSpans()
+        let allocated = state.pointee.heap.bytesAllocatedSinceCollection
         state.pointee.heap.bytesAllocatedSinceCollection = 0
         let pause = OS.monotonicNanoseconds() &- startTime
         state.pointee.statistics.recordCollection(liveBytes: swept.liveBytes, reclaimedBytes: swept.reclaimedBytes,
                                                   pauseNanoseconds: pause, markStackOverflows: marker.overflowCount)
+        state.traceCollection(self, pauseNanoseconds: pause, allocatedBytes: allocated)
         state.chargeFinalizationToNextCycle()
         state.pointee.finalization.shrinkSparseTables()
     }
@@ -212,6 +225,8 @@ struct CollectionCycle {
         state.pointee.heap.clearMarks()
         restartWorld()
         state.pointee.heap.bytesAllocatedSinceCollection = 0
-        reportLine { $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing") }
+        reportRepeatedLine(occurrences: &state.pointee.warnings.unknownRoots) {
+            $0.append("cannot read /proc/self/maps (out of file descriptors?); this collection frees nothing")
+        }
     }
 }

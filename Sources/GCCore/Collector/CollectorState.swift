@@ -43,6 +43,19 @@ struct CollectorState {
     /// Bytes of cache-reserved slots the last final pause pinned, taken off
     /// the live bytes when its lazy sweep ends.
     var lazySweepPinnedBytes: UInt = 0
+    /// SWIFTGC_TRACE and SWIFTGC_TRACE_FILE (Tracing/CollectionTrace.swift).
+    var trace = CollectionTrace()
+    /// Warnings that can recur, counted for `reportRepeatedLine`.
+    var warnings = RepeatedWarnings()
+}
+
+/// How often each recurring warning of the engine and the gc_* front end
+/// occurred. Written under the heap lock.
+struct RepeatedWarnings {
+    var finalizationCycles: UInt64 = 0
+    var finalizerTableFull: UInt64 = 0
+    var unknownRoots: UInt64 = 0
+    var unmatchedEnable: UInt64 = 0
 }
 
 extension CollectorState {
@@ -109,6 +122,7 @@ extension CollectorState {
             markStack: markStack, mapsBuffer: mapsBuffer, mapsBufferCapacity: mapsBufferCapacity,
             pagemapBuffer: pagemapBuffer, markingPool: markingPool,
             heapLimit: maxHeap == 0 ? UInt.max : UInt(maxHeap)))
+        state.setUpTrace()
         if options.isEnabled(.stats) { OS.atExit(printStatisticsAtExit) }
         if !OS.installStopSignals(suspend: Int32(options[.suspendSignal]), restart: Int32(options[.restartSignal])) {
             reportLine { $0.append("cannot install the suspend and restart signal handlers; check SWIFTGC_SUSPEND_SIGNAL and SWIFTGC_RESTART_SIGNAL") }
@@ -152,6 +166,7 @@ private func resetInChildAfterFork() {
     guard let state = collectorState else { return }
     state.pointee.threads.forgetOtherThreads()
     state.abandonConcurrentCycleAfterFork()
+    state.reopenTraceFileAfterFork()
     state.unlock()
 }
 

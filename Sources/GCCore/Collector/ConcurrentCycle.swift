@@ -305,6 +305,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         pointee.concurrent.phase = .marking
         cycle.restartWorld()
         pointee.concurrent.startPauseNanoseconds = OS.monotonicNanoseconds() &- cycle.startTime
+        traceConcurrentCycleStart(cycle)
     }
 
     /// Steps 2 and 3, run by the background collector. The caller holds the

@@ -85,5 +85,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         live -= min(live, pointee.lazySweepPinnedBytes)
         pointee.heap.pages.ageAndDecommitFreeSpans()
         pointee.statistics.recordSweep(liveBytes: live, reclaimedBytes: swept.reclaimedBytes)
+        traceSweepEnd()
     }
 }

@@ -18,6 +18,11 @@ enum OptionParser {
         case .concurrency:
             if ByteText.equalsIgnoringCase(text, "auto") { return Concurrency.automatic.rawValue }
             return parseBoolean(text)
+        case .path:
+            // The text's own address: an environment entry outlives the
+            // options (see `OptionKind.path`).
+            guard !text.isEmpty, let start = text.baseAddress else { return nil }
+            return UInt64(UInt(bitPattern: start))
         }
     }
 

@@ -25,8 +25,11 @@ enum Option: Int {
     case concurrentHeap
     case markCPUShare
     case arenaCheck
+    case trace
+    case traceFile
+    case verbose
 
-    static let count = 21
+    static let count = 24
 
     var descriptor: OptionDescriptor {
         switch self {
@@ -93,6 +96,15 @@ enum Option: Int {
         case .arenaCheck:
             return OptionDescriptor(name: "SWIFTGC_ARENA_CHECK", kind: .boolean, defaultValue: 0,
                 documentation: "1 makes gc_arena_reset and gc_arena_destroy run gc_arena_check first; an arena still pointed into is quarantined (reads as zeros, never reused) instead of freed.")
+        case .trace:
+            return OptionDescriptor(name: "SWIFTGC_TRACE", kind: .boolean, defaultValue: 0,
+                documentation: "1 prints one line per collection on stderr, beginning `swiftgc: gc N` (README lists the fields).")
+        case .traceFile:
+            return OptionDescriptor(name: "SWIFTGC_TRACE_FILE", kind: .path, defaultValue: 0,
+                documentation: "Appends one JSON object per collection to this file (JSON Lines); %p in the path becomes the process id.")
+        case .verbose:
+            return OptionDescriptor(name: "SWIFTGC_VERBOSE", kind: .boolean, defaultValue: 0,
+                documentation: "1 prints reports that are quiet by default, such as leak-check's summary when nothing leaked.")
         }
     }
 }
@@ -115,6 +127,11 @@ enum OptionKind {
     /// A dirty-page backend name or `auto` (see `DirtyPageRequest`), stored
     /// as its raw value.
     case dirtyPages
+    /// A file path: the slot holds the address of the text in the
+    /// environment entry (NUL-terminated there), 0 when unset. Read it at
+    /// initialisation (`Options.path`): the program may change its
+    /// environment later.
+    case path
     /// `auto`, or a boolean (see `Concurrency`), stored as its raw value.
     case concurrency
 }
@@ -137,8 +154,9 @@ struct OptionDescriptor {
 struct Options {
     /// One slot per option (a tuple: Embedded Swift has no fixed arrays).
     private var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     init() {
         // A new option needs a new slot above: the subscript does not check.
@@ -159,6 +177,12 @@ struct Options {
     }
 
     func isEnabled(_ option: Option) -> Bool { self[option] != 0 }
+
+    /// A `.path` option's NUL-terminated text in the environment, or nil
+    /// when unset.
+    func path(_ option: Option) -> UnsafePointer<UInt8>? {
+        UnsafePointer(bitPattern: UInt(truncatingIfNeeded: self[option]))
+    }
 
     /// SWIFTGC_CONCURRENT.
     var concurrency: Concurrency { Concurrency(rawValue: self[.concurrent]) ?? .automatic }

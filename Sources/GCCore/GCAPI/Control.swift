@@ -46,11 +46,12 @@ enum Control {
         state.lock()
         if state.pointee.disableCount > 0 {
             state.pointee.disableCount -= 1
-            state.unlock()
         } else {
-            state.unlock()
-            reportLine { $0.append("gc_enable called more often than gc_disable; ignored") }
+            reportRepeatedLine(occurrences: &state.pointee.warnings.unmatchedEnable) {
+                $0.append("gc_enable called more often than gc_disable; ignored")
+            }
         }
+        state.unlock()
     }
 
     static func statistics(into out: UnsafeMutablePointer<gc_stats>?) {

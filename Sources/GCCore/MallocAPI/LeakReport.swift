@@ -12,7 +12,9 @@ import _CSwiftGC
 ///     ==4242==SwiftGC leak check: 4096 byte(s) in 3 allocation(s) still reachable.
 ///
 /// Each frame is a return address minus one (inside the call instruction),
-/// so `addr2line -f -e module offset` names the calling line. Sizes are the
+/// so `addr2line -f -e module offset` names the calling line. Without
+/// leaks the report is empty unless SWIFTGC_VERBOSE=1 asks for the
+/// `no leaks; ... still reachable` line. Sizes are the
 /// blocks' usable sizes (the request rounded up to its size class). No line
 /// starts with `swiftgc:`, which marks misuse.
 enum LeakReport {
@@ -29,6 +31,9 @@ enum LeakReport {
         let depot = check.pointee.depot
         let limit = depot.identifierLimit
         if check.pointee.leakedObjects == 0 {
+            // Like LeakSanitizer, nothing to report prints nothing: a
+            // program tree of many processes stays quiet.
+            guard collectorState?.pointee.options.isEnabled(.verbose) == true else { return }
             headerLine(isAtExit: isAtExit) {
                 $0.append("no ")
                 if !isAtExit { $0.append("new ") }

@@ -1,6 +1,6 @@
 import _CSwiftGC
 
-/// File descriptors: /proc files the collector reads, and stderr.
+/// File descriptors: /proc files the collector reads, the trace file, and stderr.
 extension OS {
     /// Pre: `path` is a NUL-free absolute path. Post: a new close-on-exec
     /// descriptor open for reading, or -1. (open O_RDONLY | O_CLOEXEC)
@@ -10,6 +10,14 @@ extension OS {
                 swiftgc_open_read_only($0)
             }
         }
+    }
+
+    /// Pre: `path` is NUL-terminated. Post: a new close-on-exec descriptor
+    /// that appends to the file (created with mode 0644 if missing), or -1.
+    /// Each `write` of a line lands whole at the end, even from several
+    /// processes. (open O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC)
+    static func openForAppending(_ path: UnsafePointer<UInt8>) -> Int32 {
+        path.withMemoryRebound(to: CChar.self, capacity: 1) { swiftgc_open_for_appending($0) }
     }
 
     /// Pre: `buffer` has room for `capacity` bytes. Post: returns the count

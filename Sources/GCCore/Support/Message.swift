@@ -121,3 +121,32 @@ func reportUnprefixedLine(descriptor: Int32 = 2, _ body: (inout Message) -> Void
         message.writeLine(descriptor: descriptor)
     }
 }
+
+/// How often a warning that can recur is printed in full before only its
+/// powers of ten are (`reportRepeatedLine`).
+let repeatedWarningsPrintedInFull: UInt64 = 3
+
+/// For a warning that can recur at every collection or call (finalization
+/// cycles, threads slow to stop, unknown roots, a full table, unmatched
+/// gc_enable): counts it in `occurrences` and prints it like `reportLine`
+/// the first `repeatedWarningsPrintedInFull` times, then only at the 10th,
+/// 100th, 1000th, ... occurrence, with the count, so that a long-running
+/// program's stderr stays readable. The caller serialises the calls that
+/// share a counter (every caller holds the heap lock).
+func reportRepeatedLine(occurrences: inout UInt64, _ body: (inout Message) -> Void) {
+    occurrences &+= 1
+    let count = occurrences
+    var power: UInt64 = 10
+    while power < count && power <= UInt64.max / 10 { power &*= 10 }
+    guard count <= repeatedWarningsPrintedInFull || count == power else { return }
+    reportLine { message in
+        body(&message)
+        if count == repeatedWarningsPrintedInFull {
+            message.append(" (further repeats of this warning are printed only at the 10th, 100th, ... time)")
+        } else if count > repeatedWarningsPrintedInFull {
+            message.append(" (")
+            message.append(decimal: count)
+            message.append(" times so far)")
+        }
+    }
+}

@@ -15,7 +15,7 @@ extension ThreadRegistry {
     static let resendIntervalMilliseconds = 100
 
     /// Stops all registered threads except `current`; returns the epoch.
-    func stopOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?) -> UInt64 {
+    mutating func stopOtherThreads(except current: UnsafeMutablePointer<ThreadRecord>?) -> UInt64 {
         swiftgc_collection_event(Int32(swiftgc_event_pre_stop_world.rawValue), 0)
         let epoch = OS.beginStop()
         forEachOther(than: current) { record in
@@ -42,7 +42,7 @@ extension ThreadRegistry {
             }
             if waited >= 5000 && !hasWarned {
                 hasWarned = true
-                reportLine { message in
+                reportRepeatedLine(occurrences: &slowStopWarnings) { message in
                     message.append("still waiting for ")
                     message.append(decimal: UInt64(waiting))
                     message.append(" thread(s) to stop for a collection")

@@ -68,6 +68,9 @@ struct ThreadRegistry {
     var unjoinedResults: UnsafeMutablePointer<StartRecord>? = nil
     var freeStarts: UnsafeMutablePointer<StartRecord>? = nil
     var registeredCount = 0
+    /// Collections that waited over 5 s for threads to stop (warned about
+    /// with `reportRepeatedLine`; under the heap lock).
+    var slowStopWarnings: UInt64 = 0
 
     mutating func acquireStartRecord(metadata: inout Metadata) -> UnsafeMutablePointer<StartRecord>? {
         guard let record = newStartRecord(metadata: &metadata) else { return nil }

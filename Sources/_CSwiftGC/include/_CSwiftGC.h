@@ -64,6 +64,8 @@ char **swiftgc_environment(void);
 
 /* ---- System calls that are variadic in C -------------------------------- */
 int swiftgc_open_read_only(const char *path);
+/* Opens (creating, mode 0644) a file for appending whole lines; close-on-exec. */
+int swiftgc_open_for_appending(const char *path);
 /* process_vm_readv on this process: copies from our own memory at remote
  * into local, and fails with EFAULT where a read would fault. Returns the
  * bytes copied (partial transfers stop at the first remote element that

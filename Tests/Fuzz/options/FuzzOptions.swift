@@ -58,6 +58,8 @@ private func referenceParse(_ bytes: [UInt8], _ kind: OptionKind) -> UInt64? {
         guard bytes.allSatisfy({ $0 < 128 }) else { return nil }
         if String(decoding: bytes, as: UTF8.self).lowercased() == "auto" { return Concurrency.automatic.rawValue }
         return referenceParse(bytes, .boolean)
+    case .path:
+        return nil // not fuzzed (not in `kinds`): the value is the text's address
     case .dirtyPages:
         let names = ["auto": DirtyPageRequest.automatic, "uffd": .userfaultfd, "soft-dirty": .softDirty,
                      "mprotect": .mprotect, "none": .none]

@@ -97,7 +97,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             marker.drain()
         }
         if cycles != pointee.finalization.cycleCount && cycles > 0 {
-            reportLine {
+            reportRepeatedLine(occurrences: &pointee.warnings.finalizationCycles) {
                 $0.append("found ")
                 $0.append(decimal: UInt64(cycles))
                 $0.append(" finalizable objects in cycles of finalizable objects; they are never finalized")

@@ -176,7 +176,9 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
         collectIfRegistrationWouldGrow(pointee.finalization.finalizers, key: start)
         guard let (slot, isNew) = pointee.finalization.finalizers.findOrInsert(start) else {
-            reportLine { $0.append("out of memory for the finalizer table; finalizer not registered") }
+            reportRepeatedLine(occurrences: &pointee.warnings.finalizerTableFull) {
+                $0.append("out of memory for the finalizer table; finalizer not registered")
+            }
             return (previous, previousData)
         }
         if isNew {
