@@ -186,6 +186,7 @@ bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps
 	Benchmarks/run.sh
 	Benchmarks/preload.sh
 	Benchmarks/latency.sh
+	Benchmarks/marking.sh
 
 install: $(LIBRARY) $(PRELOAD_LIBRARY)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
