@@ -227,6 +227,7 @@ bench: $(LIBRARY) $(PRELOAD_LIBRARY) | bench-deps plot-deps
 	Benchmarks/preload.sh
 	Benchmarks/latency.sh
 	Benchmarks/arena.sh
+	Benchmarks/marking.sh
 	Benchmarks/plots.sh
 
 # swiftgc(3), from swiftgc.h's contract comments and README's tables.

@@ -24,6 +24,18 @@ struct PageAllocator {
     /// Small or large spans of uncollectable objects: while there are none,
     /// a collection need not walk the spans to find these roots.
     var uncollectableSpanCount = 0
+    /// Set once the arena has reached `hugePageTablesFromArenaBytes`.
+    var hasAdvisedHugePageTables = false
+
+    /// Arena size from which the page map and the metadata get huge pages.
+    /// Marking reads both at random, a dependent access per candidate word,
+    /// and with 4 KiB pages most of those accesses also miss the TLB. Below
+    /// this size the tables' hot part fits the TLB anyway, and huge pages
+    /// cost resident memory: about 6 MiB for a small program (which holds
+    /// 1.7 MiB otherwise), 5 MiB for binary-trees at depth 18 (86.5 MiB).
+    /// The same size as the one from which marking queues candidates
+    /// (CandidateQueue.fromArenaBytes).
+    static let hugePageTablesFromArenaBytes: UInt = 192 << 20
 
     init(pageMap: PageMap, freeLists: UnsafeMutablePointer<UnsafeMutablePointer<Span>?>) {
         self.pageMap = pageMap
@@ -119,7 +131,27 @@ struct PageAllocator {
         pageMap.arenaTop = pageMap.arenaTop + bytes
         committedBytes += bytes
         notePeak()
+        if !hasAdvisedHugePageTables && pageMap.arenaTop - pageMap.arenaStart >= PageAllocator.hugePageTablesFromArenaBytes {
+            hasAdvisedHugePageTables = true
+            adviseHugePagesForTables(metadata: metadata)
+        }
         return span
+    }
+
+    /// Asks for huge pages under the page map and the metadata (contiguous
+    /// in the region, from the page map's start to the metadata's end), and
+    /// collapses the parts already touched into huge pages at once. Not the
+    /// arena: there a decommitted hole inside a huge page could be filled
+    /// again by khugepaged, and objects are read once per collection, where
+    /// the tables are read once per candidate word. Not the mark stack,
+    /// whose pages are given back after every collection.
+    private func adviseHugePagesForTables(metadata: Metadata) {
+        let low = UnsafeMutableRawPointer(pageMap.entries)
+        OS.adviseHugePages(low, bytes: metadata.end - Address(low))
+        let pageMapUsedBytes = UInt(pageMap.pageIndex(pageMap.arenaTop)) * 8
+        OS.collapseIntoHugePages(low, bytes: roundUp(pageMapUsedBytes, toMultipleOf: Region.hugePageBytes))
+        OS.collapseIntoHugePages(metadata.origin.pointer!,
+                                 bytes: roundUp(metadata.top - metadata.origin, toMultipleOf: Region.hugePageBytes))
     }
 
     private mutating func notePeak() {

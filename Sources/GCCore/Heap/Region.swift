@@ -29,7 +29,7 @@ struct Region {
             let metadataBytes = roundUp(arenaBytes / PageMap.pageSize * Span.descriptorSize / 2 + fixedMetadataBytes,
                                         toMultipleOf: 2 << 20)
             let total = pageMapBytes + metadataBytes + markStackBytes + arenaBytes
-            if let start = OS.reserve(bytes: total).map({ Address($0) }) {
+            if let start = reserveHugePageAligned(bytes: total) {
                 let metadataStart = start + pageMapBytes
                 let markStackStart = metadataStart + metadataBytes
                 return Region(start: start, bytes: total, pageMapStart: start,
@@ -43,4 +43,21 @@ struct Region {
     }
 
     func contains(_ address: Address) -> Bool { address - start < bytes }
+
+    static let hugePageBytes: UInt = 2 << 20
+
+    /// Reserves `bytes` starting on a 2 MiB boundary (reserving 2 MiB more
+    /// and giving back the ends), so that every part of the region, each a
+    /// multiple of 2 MiB, can be backed by huge pages (see PageAllocator's
+    /// `adviseHugePagesForTables`).
+    private static func reserveHugePageAligned(bytes: UInt) -> Address? {
+        guard let raw = OS.reserve(bytes: bytes + hugePageBytes) else { return nil }
+        let low = UInt(bitPattern: raw)
+        let aligned = roundUp(low, toMultipleOf: hugePageBytes)
+        if aligned > low { OS.release(raw, bytes: aligned - low) }
+        let tail = aligned + bytes
+        let mappedEnd = low + bytes + hugePageBytes
+        if mappedEnd > tail { OS.release(UnsafeMutableRawPointer(bitPattern: tail)!, bytes: mappedEnd - tail) }
+        return Address(aligned)
+    }
 }

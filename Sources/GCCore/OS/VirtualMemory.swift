@@ -40,6 +40,25 @@ extension OS {
         _ = mprotect(start, Int(bytes), PROT_NONE)
     }
 
+    /// Pre: [start, start + bytes) lies in a mapping from `reserve`.
+    /// Post: the kernel may back the range's 2 MiB-aligned parts with
+    /// transparent huge pages when they are first touched (when THP is in
+    /// `madvise` or `always` mode); if it refuses, nothing changed. Decommit
+    /// keeps working at OS-page granularity: the kernel splits a huge page
+    /// when part of it is given back. (madvise MADV_HUGEPAGE)
+    static func adviseHugePages(_ start: UnsafeMutableRawPointer, bytes: UInt) {
+        _ = madvise(start, Int(bytes), MADV_HUGEPAGE)
+    }
+
+    /// Pre: [start, start + bytes) lies in a mapping from `reserve` that
+    /// `adviseHugePages` covers. Post: its 2 MiB-aligned parts already
+    /// touched are backed by huge pages now, copied by the kernel, rather
+    /// than whenever khugepaged comes by; if the kernel cannot (before Linux
+    /// 6.1, no free huge page), nothing changed. (madvise MADV_COLLAPSE)
+    static func collapseIntoHugePages(_ start: UnsafeMutableRawPointer, bytes: UInt) {
+        _ = madvise(start, Int(bytes), MADV_COLLAPSE)
+    }
+
     /// The kernel's page size in bytes, a power of two. (sysconf _SC_PAGESIZE)
     static var systemPageSize: UInt { UInt(sysconf(Int32(_SC_PAGESIZE))) }
 }

@@ -17,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+/* Linux 6.1's synchronous huge-page collapse; newer than Debian 12's headers. */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <signal.h>

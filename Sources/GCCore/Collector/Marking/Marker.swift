@@ -46,6 +46,8 @@ struct Marker {
     var runsBesideProgram = false
     var didOverflow = false
     var overflowCount: UInt64 = 0
+    /// Open only inside a drain (see CandidateQueue).
+    var candidates = CandidateQueue()
 
     init(pageMap: PageMap, stack: MarkStack) {
         self.pageMap = pageMap
@@ -65,14 +67,25 @@ struct Marker {
             let offset = word &- arenaStart
             if offset >= arenaUsed { continue }
             guard let span = entries[Int(truncatingIfNeeded: offset &>> PageMap.pageShift)] else { continue }
-            mark(span: span, word: word)
+            if candidates.slots != nil {
+                enqueueCandidate(span: span, word: word)
+            } else {
+                mark(span: span, word: word)
+            }
         }
     }
 
     @inline(__always) private mutating func mark(span: UnsafeMutablePointer<Span>, word: UInt) {
         if span.pointee.state == .free { return }
         let index = span.objectIndex(containing: Address(word))
-        if index >= span.pointee.objectCount || !span.liveBits.isSet(index) { return }
+        if index >= span.pointee.objectCount { return }
+        markIndexed(span: span, index: index)
+    }
+
+    /// Marks object `index` of `span` if it is allocated and not yet marked,
+    /// and pushes it if it is scanned.
+    @inline(__always) mutating func markIndexed(span: UnsafeMutablePointer<Span>, index: Int) {
+        if !span.liveBits.isSet(index) { return }
         if pool == nil && !runsBesideProgram {
             if span.markBits.testAndSet(index) { return }
         } else if span.markBits.isSet(index) || span.markBits.atomicTestAndSet(index) {
@@ -107,12 +120,14 @@ struct Marker {
     mutating func drain() {
         if defersTracing { return }
         withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
-            while true {
-                drainStack(through: ring.baseAddress!)
-                if let pool { finishWithHelpers(pool, ring: ring.baseAddress!) }
-                if !didOverflow { return }
-                didOverflow = false
-                rescanOverflowedSpans()
+            withCandidateQueue { marker in
+                while true {
+                    marker.drainStack(through: ring.baseAddress!)
+                    if let pool = marker.pool { marker.finishWithHelpers(pool, ring: ring.baseAddress!) }
+                    if !marker.didOverflow { return }
+                    marker.didOverflow = false
+                    marker.rescanOverflowedSpans()
+                }
             }
         }
     }
@@ -150,12 +165,14 @@ struct Marker {
     /// takes the lock and calls `recoverFromOverflow` if `didOverflow`.
     mutating func drain(entryBudget: Int) -> Bool {
         withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
-            var budget = entryBudget
-            while true {
-                if !drainStack(through: ring.baseAddress!, budget: &budget) { return false }
-                if !didOverflow || runsBesideProgram { return true }
-                didOverflow = false
-                rescanOverflowedSpans()
+            withCandidateQueue { marker in
+                var budget = entryBudget
+                while true {
+                    if !marker.drainStack(through: ring.baseAddress!, budget: &budget) { return false }
+                    if !marker.didOverflow || marker.runsBesideProgram { return true }
+                    marker.didOverflow = false
+                    marker.rescanOverflowedSpans()
+                }
             }
         }
     }
@@ -172,7 +189,7 @@ struct Marker {
     /// A helper's drain: its own stack only.
     mutating func drainAsHelper() {
         withUnsafeTemporaryAllocation(of: MarkStack.Entry.self, capacity: Marker.prefetchDistance) { ring in
-            drainStack(through: ring.baseAddress!)
+            withCandidateQueue { marker in marker.drainStack(through: ring.baseAddress!) }
         }
     }
 
@@ -191,6 +208,7 @@ struct Marker {
         var queued = 0
         while true {
             if budget <= 0 {
+                flushCandidates()
                 while queued > 0 {
                     let entry = ring[head]
                     head = (head &+ 1) & mask
@@ -205,7 +223,12 @@ struct Marker {
                 ring[(head &+ queued) & mask] = entry
                 queued &+= 1
             }
-            if queued == 0 { return true }
+            if queued == 0 {
+                // The queued candidates may mark objects that need scanning.
+                if candidates.pending == 0 { return true }
+                flushCandidates()
+                continue
+            }
             if let pool {
                 popsSinceShareCheck &+= 1
                 if popsSinceShareCheck & (MarkingPool.shareCheckInterval - 1) == 0 { pool.shareIfWanted(from: &stack) }
@@ -236,7 +259,10 @@ struct Marker {
             for index in 0..<span.pointee.objectCount where span.markBits.isSet(index) {
                 pushMarkedObject(span: span, index: index)
             }
-            while let entry = stack.pop() { scanBounded(entry) }
+            repeat {
+                while let entry = stack.pop() { scanBounded(entry) }
+                flushCandidates()
+            } while stack.count > 0
         }
     }
 
