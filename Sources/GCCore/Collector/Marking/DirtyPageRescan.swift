@@ -23,7 +23,15 @@ extension Marker {
             }
             let spanStart = span.pointee.start.value
             let spanEnd = span.pointee.end.value
-            let runEnd = min(high, spanEnd)
+            var runEnd = min(high, spanEnd)
+            // Beside the program (a re-marking round without the lock), a
+            // descriptor read while it is re-formatted may not cover the
+            // cursor: skip the page rather than walk backwards.
+            if runEnd <= cursor || spanStart > cursor {
+                runEnd = min(high, (cursor | (pageSize &- 1)) &+ 1)
+                cursor = runEnd
+                continue
+            }
             if span.pointee.state == .userArena {
                 // A root, not an object: its written part is scanned again if
                 // its arena is live and it is scanned at all.
@@ -43,7 +51,7 @@ extension Marker {
                         if clippedLow < clippedHigh && !stack.push(low: clippedLow, high: clippedHigh) {
                             scanBounded(MarkStack.Entry(low: clippedLow, high: clippedHigh))
                         }
-                    } else {
+                    } else if pageMap.arenaHolds(start: spanStart, bytes: span.pointee.objectSize) {
                         pushMarkedObject(span: span, index: 0)
                     }
                 }
@@ -53,7 +61,7 @@ extension Marker {
                 var index = span.objectIndex(containing: Address(cursor))
                 while index < span.pointee.objectCount {
                     let start = span.objectStart(index).value
-                    if start >= runEnd { break }
+                    if start >= runEnd || !pageMap.arenaHolds(start: start, bytes: span.pointee.objectSize) { break }
                     if span.markBits.isSet(index) { pushMarkedObject(span: span, index: index) }
                     index &+= 1
                 }
