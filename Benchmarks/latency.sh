@@ -55,7 +55,7 @@ allocation_for() { # live MiB
 
 # The binary a variant runs, its environment and its extra argument.
 binary_of() { case "$1" in bdwgc*) echo "$bench_dir/latency-bdwgc" ;; *) echo "$bench_dir/latency-swiftgc" ;; esac; }
-environment_of() { [[ "$1" != swiftgc ]] || echo "SWIFTGC_CONCURRENT=0"; }
+environment_of() { case "$1" in swiftgc) echo "SWIFTGC_CONCURRENT=0" ;; swiftgc-concurrent) echo "SWIFTGC_CONCURRENT=1" ;; esac; }
 argument_of() { [[ "$1" != bdwgc-incremental ]] || echo "incremental"; }
 
 describe_variant() {
@@ -63,7 +63,7 @@ describe_variant() {
         bdwgc) echo "bdwgc, stop-the-world" ;;
         bdwgc-incremental) echo "bdwgc, GC_enable_incremental()" ;;
         swiftgc) echo "SwiftGC, stop-the-world (SWIFTGC_CONCURRENT=0)" ;;
-        swiftgc-concurrent) echo "SwiftGC default (concurrent past 32 MiB live) *" ;;
+        swiftgc-concurrent) echo "SwiftGC, SWIFTGC_CONCURRENT=1 (the default past 256 MiB live) *" ;;
         *) echo "$1" ;;
     esac
 }
@@ -166,8 +166,8 @@ if [[ "$runs" -gt 1 ]]; then
     echo "- each figure: the median of $runs runs, but the longest call, the slow buckets and RSS are the largest"
 fi
 echo
-echo "\\* The default, SWIFTGC_CONCURRENT=auto: mostly-concurrent marking over uffd dirty pages, with lazy sweeping,"
-echo "once the live heap reaches SWIFTGC_CONCURRENT_HEAP (without a usable backend it stops the world)."
+echo "\\* Mostly-concurrent marking over uffd dirty pages, with lazy sweeping; the default (SWIFTGC_CONCURRENT=auto)"
+echo "turns it on past SWIFTGC_CONCURRENT_HEAP of live heap (without a usable backend it stops the world)."
 echo
 for live in $live_sizes; do
     echo "### $live MiB live"

@@ -16,7 +16,7 @@ cd "$repo_root"
 runs="${BENCH_RUNS:-3}"
 binarytrees_depth="${BENCH_BINARYTREES_DEPTH:-18}"
 allocfast_count="${BENCH_ALLOCFAST_COUNT:-20000000}"
-allocators="${BENCH_ALLOCATORS:-swiftgc swiftgc-stw bdwgc glibc jemalloc mimalloc}"
+allocators="${BENCH_ALLOCATORS:-swiftgc swiftgc-concurrent bdwgc glibc jemalloc mimalloc}"
 finalizers_rounds="${BENCH_FINALIZERS_ROUNDS:-20}"
 programs="${BENCH_PROGRAMS:-gcbench gcbench-threads1 gcbench-threads2 binarytrees allocfast finalizers}"
 run_timeout="${BENCH_TIMEOUT:-600}"
@@ -51,7 +51,7 @@ can_link() { # header library
 # Why an allocator cannot be built here, or nothing if it can.
 missing_reason() { # allocator
     case "$1" in
-        swiftgc | swiftgc-stw)
+        swiftgc | swiftgc-concurrent)
             [[ -f "$swiftgc_lib_dir/libswiftgc.so" ]] ||
                 echo "$swiftgc_lib_dir/libswiftgc.so not found (run make first)" ;;
         bdwgc) can_link gc.h -lgc || echo "bdwgc not found (apt-get install libgc-dev)" ;;
@@ -62,14 +62,14 @@ missing_reason() { # allocator
         mimalloc)
             can_link mimalloc.h -lmimalloc ||
                 echo "mimalloc not found (apt-get install libmimalloc-dev)" ;;
-        *) echo "unknown allocator (known: swiftgc swiftgc-stw bdwgc glibc jemalloc mimalloc)" ;;
+        *) echo "unknown allocator (known: swiftgc swiftgc-concurrent bdwgc glibc jemalloc mimalloc)" ;;
     esac
 }
 
 # The -D flags and libraries of one allocator's variant, one word per line.
 allocator_flags() { # allocator
     case "$1" in
-        swiftgc | swiftgc-stw)
+        swiftgc | swiftgc-concurrent)
             local library_path
             library_path="$(cd "$swiftgc_lib_dir" && pwd)"
             printf '%s\n' -DSWIFTGC -L "$library_path" -lswiftgc "-Wl,-rpath,$library_path" ;;
@@ -94,11 +94,11 @@ runs_on() { # program allocator
     [[ "$1" != finalizers || "$2" == swiftgc* || "$2" == bdwgc ]]
 }
 
-# The environment an allocator's runs get: swiftgc-stw is SwiftGC with every
-# collection stopping the world (the default turns concurrent marking on past
-# SWIFTGC_CONCURRENT_HEAP of live heap).
+# The environment an allocator's runs get: swiftgc-concurrent is SwiftGC with
+# mostly-concurrent marking from the first collection (the default turns it on
+# only past SWIFTGC_CONCURRENT_HEAP of live heap, which these programs stay below).
 allocator_environment() { # allocator
-    [[ "$1" != swiftgc-stw ]] || echo "SWIFTGC_CONCURRENT=0"
+    [[ "$1" != swiftgc-concurrent ]] || echo "SWIFTGC_CONCURRENT=1"
 }
 
 program_arguments() { # program

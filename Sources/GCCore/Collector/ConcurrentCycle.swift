@@ -39,25 +39,7 @@ import _CSwiftGC
 /// birth, and their contents are covered the same way, through the pages
 /// their initialisation wrote.
 ///
-/// Marking without the lock: while the background collector drains, the
-/// program's slow paths take spans, allocate large objects and free
-/// explicitly. What makes that safe:
-/// - every mark bit is set and cleared with atomic operations (the
-///   marker, `Heap.refill`, `Heap.free`), so no update is lost;
-/// - a span's descriptor is written before the page map entries that
-///   publish it (`PageMap.setEntries`), and descriptors and the arena stay
-///   mapped for the process's life, so a marker that reads a descriptor
-///   being re-formatted reads memory that exists; what it then pushes is
-///   kept inside the arena (`Marker.runsBesideProgram`), and the worst
-///   outcome is an object kept one cycle too long;
-/// - the marker's page map copy is taken at each slice: spans handed out
-///   after it hold only objects born marked;
-/// - nothing else uses the marker meanwhile: it is "out"
-///   (`markerIsOut`) from the moment the lock is let go until its state
-///   is written back; a thread that needs it (an assist, a thread that
-///   finishes the cycle, a forked child) holds the lock and waits, and
-///   asks the slice to end early (`markerIsWanted`). Overflow recovery,
-///   which walks the spans, and re-marking run under the lock.
+/// Marking without the lock: see MarkingBesideProgram.swift.
 ///
 /// Shared state: everything here is read and written under the heap lock,
 /// except `wakeWord`, which the background collector sleeps on,
@@ -129,32 +111,6 @@ struct ConcurrentCycle {
     var abandonedCycles: UInt64 = 0
 }
 
-/// The background collector's CPU budget while it marks beside the program
-/// (SWIFTGC_MARK_CPU_SHARE, a percentage of the processors the process may
-/// use, as Go's 25%): after each slice it sleeps long enough that its busy
-/// time stays within that share of the time since marking began. With 2
-/// processors and 25%, it marks half the time.
-struct CPUShare {
-    /// Parts per thousand of one processor.
-    let perMille: UInt64
-    let start = OS.monotonicNanoseconds()
-    var busyNanoseconds: UInt64 = 0
-
-    init(percentOfProcessors percent: UInt64) {
-        perMille = min(1000, percent &* 10 &* UInt64(OS.availableProcessors))
-    }
-
-    /// Counts a slice and returns how long to sleep before the next (at most
-    /// a millisecond, so the cycle never stalls for long).
-    mutating func pauseAfter(busyNanoseconds busy: UInt64) -> UInt64 {
-        busyNanoseconds &+= busy
-        guard perMille < 1000 else { return 0 }
-        // Busy time allowed so far: elapsed × share. Sleep off the excess.
-        let allowed = (OS.monotonicNanoseconds() &- start) / 1000 &* perMille
-        return busyNanoseconds > allowed ? min(busyNanoseconds &- allowed, 1_000_000) : 0
-    }
-}
-
 extension UnsafeMutablePointer where Pointee == CollectorState {
     var isConcurrentCycleActive: Bool { pointee.concurrent.phase == .marking }
 
@@ -215,52 +171,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         if pointee.concurrent.marker!.drain(entryBudget: ConcurrentCycle.sliceEntries) {
             pointee.concurrent.marker!.recoverFromOverflow()
         }
-    }
-
-    /// Waits until the background collector's slice without the lock has
-    /// given the marker back. The caller holds the lock (so no new slice
-    /// starts); the slice ends within `wantedCheckEntries` scans.
-    func waitForConcurrentMarker() {
-        let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
-        guard Atomics.load(acquiring: isOut) != 0 else { return }
-        let isWanted = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsWanted) { $0 }
-        Atomics.store(releasing: isWanted, 1)
-        while Atomics.load(acquiring: isOut) != 0 { swiftgc_spin_pause() }
-        Atomics.store(releasing: isWanted, 0)
-    }
-
-    /// A slice of step 2 by the background collector, without the lock.
-    /// The caller holds the lock, which is let go during the slice and held
-    /// again on return. Returns true when no marking work is left.
-    func drainSliceBesideProgram() -> Bool {
-        guard var marker = pointee.concurrent.marker else { return true }
-        marker.pageMap = pointee.heap.pageMap
-        marker.runsBesideProgram = true
-        let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
-        let isWanted = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsWanted) { $0 }
-        Atomics.store(releasing: isOut, 1)
-        lockPointer.unlock()
-        var isDone = false
-        var entries = 0
-        while entries < ConcurrentCycle.sliceEntries {
-            isDone = marker.drain(entryBudget: ConcurrentCycle.wantedCheckEntries)
-            entries &+= ConcurrentCycle.wantedCheckEntries
-            if isDone || Atomics.load(acquiring: isWanted) != 0 { break }
-        }
-        marker.runsBesideProgram = false
-        pointee.concurrent.marker = marker
-        // Ordered after the write-back: a waiter that sees 0 sees the marker.
-        Atomics.store(releasing: isOut, 0)
-        lockPointer.lock()
-        // Another thread may have finished the cycle (taking the marker)
-        // while this one waited for the lock: the caller sees the new
-        // generation.
-        guard isDone, pointee.concurrent.marker != nil else { return isDone }
-        if pointee.concurrent.marker!.didOverflow {
-            pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
-            pointee.concurrent.marker!.recoverFromOverflow()
-        }
-        return true
     }
 
     /// Step 0, by the background collector once a cycle is requested. The
@@ -337,38 +247,6 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
             }
             if pages <= ConcurrentCycle.finalPauseDirtyPageTarget && round > 1 { return true }
         }
-    }
-
-    /// A re-marking round (step 5) by the background collector, without the
-    /// lock: the marker is out, as in a slice. Only the taking of the spans
-    /// caches own, which walks the caches, needs the lock. With the lock
-    /// held, a round over 18 000 written pages of a 64 MiB graph kept
-    /// allocating threads waiting 12 ms. The tracker is the background
-    /// collector's alone while a cycle marks (ArenaWriteTracker). Returns
-    /// the pages, or nil if another thread finished or abandoned the cycle.
-    func remarkWrittenPagesBesideProgram() -> Int? {
-        guard var marker = pointee.concurrent.marker, let ranges = pointee.arenaWrites.skippedRanges else { return nil }
-        let skippedCount = pointee.heap.ownedSpanRanges(into: ranges, capacity: ArenaWriteTracker.skippedRangeCapacity) ?? 0
-        let pageMap = pointee.heap.pageMap
-        marker.pageMap = pageMap
-        marker.runsBesideProgram = true
-        let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
-        Atomics.store(releasing: isOut, 1)
-        lockPointer.unlock()
-        var pages = pointee.arenaWrites.forEachWrittenRun(pageMap: pageMap, skippedCount: skippedCount) { low, high in
-            marker.rescanMarkedObjects(low: low, high: high)
-        }
-        if pages == nil {
-            marker.rescanMarkedObjects(low: pageMap.arenaStart.value, high: pageMap.arenaTop.value)
-            pages = Int((pageMap.arenaTop - pageMap.arenaStart) / PageMap.pageSize)
-        }
-        marker.runsBesideProgram = false
-        pointee.concurrent.marker = marker
-        Atomics.store(releasing: isOut, 0)
-        lockPointer.lock()
-        guard pointee.concurrent.marker != nil else { return nil }
-        pointee.concurrent.remarkedPages &+= UInt64(pages!)
-        return pages!
     }
 
     /// The final pause's take (step 6): queues the marked objects of every

@@ -91,7 +91,7 @@ enum Option: Int {
             return OptionDescriptor(name: "SWIFTGC_MARK_CPU_SHARE", kind: .percent, defaultValue: 25,
                 documentation: "The share of the CPUs the process may use that the background collector takes while it marks beside the program (Go's 25%; with 2 CPUs, half of one). Allocating threads make up the rest by assisting when they outrun it.")
         case .concurrentHeap:
-            return OptionDescriptor(name: "SWIFTGC_CONCURRENT_HEAP", kind: .bytes, defaultValue: 32 << 20,
+            return OptionDescriptor(name: "SWIFTGC_CONCURRENT_HEAP", kind: .bytes, defaultValue: 256 << 20,
                 documentation: "With SWIFTGC_CONCURRENT=auto, the live heap from which collections mark concurrently; below it they stop the world, which is then short and cheaper.")
         case .arenaCheck:
             return OptionDescriptor(name: "SWIFTGC_ARENA_CHECK", kind: .boolean, defaultValue: 0,
