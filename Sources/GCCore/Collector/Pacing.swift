@@ -44,11 +44,12 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// A sweep phase in progress gets a slice first. The caller holds the
     /// lock.
     ///
-    /// With concurrency available, a cycle is requested at the trigger
-    /// (`concurrentTrigger`), below the budget. Past the budget an
-    /// allocating thread helps mark; past twice the budget it finishes the
-    /// cycle itself, stopping the world (a long pause, but the heap stays
-    /// bounded when the program outruns the marker).
+    /// With concurrency wanted (`concurrentCyclesAreWanted`), a cycle is
+    /// requested at the trigger (`concurrentTrigger`), below the budget.
+    /// Past the budget an allocating thread helps mark; past twice the
+    /// budget it collects stopping the world, abandoning the cycle (a long
+    /// pause, but the heap stays bounded when the program outruns the
+    /// marker).
     @inline(__always) func collectIfDue(beforeAllocating upcomingBytes: UInt) {
         if pointee.heap.isSweeping {
             // A big object would otherwise grow the heap beside the dead
