@@ -61,6 +61,9 @@ struct ConcurrentCycle {
     /// Entries between two looks at `markerIsWanted` during a slice beside
     /// the program: bounds how long a thread waits for the marker.
     static let wantedCheckEntries = 256
+    /// `markerIsOut` during a re-marking round, which does not look at
+    /// `markerIsWanted`: assists skip it instead of waiting.
+    static let markerIsOutRemarking: UInt32 = 2
     static let maximumRemarkRounds = 4
     static let finalPauseDirtyPageTarget = 512
 
@@ -91,8 +94,9 @@ struct ConcurrentCycle {
     var backgroundStack: UnsafeMutableRawPointer? = nil
     /// Bytes allocated between the trigger and the end of the last cycle,
     /// for the pacer.
-    /// 1 while the background collector drains the marker without the
-    /// lock (release store when it is back in `marker`).
+    /// Nonzero while the background collector uses the marker without the
+    /// lock: 1 in a slice, `markerIsOutRemarking` in a re-marking round
+    /// (release store of 0 when it is back in `marker`).
     var markerIsOut: UInt32 = 0
     /// 1 while a lock holder waits for the marker to come back.
     var markerIsWanted: UInt32 = 0
@@ -165,6 +169,11 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// up its budget before the cycle finished. The caller holds the lock.
     func assistConcurrentMarking() {
         guard isConcurrentCycleActive else { return }
+        // A re-marking round cannot stop early (the pages it took are
+        // protected again, so their rescan must finish): rather than wait
+        // for it (12 ms over 18 000 pages), this slow path does not assist.
+        let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
+        if Atomics.load(acquiring: isOut) == ConcurrentCycle.markerIsOutRemarking { return }
         waitForConcurrentMarker()
         pointee.concurrent.assists &+= 1
         pointee.concurrent.marker!.pageMap = pointee.heap.pageMap

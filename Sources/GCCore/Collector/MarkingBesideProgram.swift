@@ -83,7 +83,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         marker.pageMap = pageMap
         marker.runsBesideProgram = true
         let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
-        Atomics.store(releasing: isOut, 1)
+        Atomics.store(releasing: isOut, ConcurrentCycle.markerIsOutRemarking)
         lockPointer.unlock()
         var pages = pointee.arenaWrites.forEachWrittenRun(pageMap: pageMap, skippedCount: skippedCount) { low, high in
             marker.rescanMarkedObjects(low: low, high: high)
