@@ -135,9 +135,7 @@ extension CollectorState {
         if state.pointee.policy.allowsConcurrentMarking {
             switch options.concurrency {
             case .on:
-                state.pointee.concurrent.liveHeapThreshold = 0
-                state.pointee.concurrent.hasProbedBackend = true
-                state.pointee.concurrent.isAvailable = state.pointee.arenaWrites.probe(options)
+                _ = state.enableConcurrentMarking()
             case .automatic:
                 // Probed when the live heap first reaches the threshold
                 // (Pacing.concurrentCyclesAreWanted).

@@ -187,11 +187,7 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// the cycle can start: tracking restarted and the request stands (a
     /// stop-the-world collection may have taken its place).
     func restartWriteTracking() -> Bool {
-        guard pointee.arenaWrites.prepare(metadata: &pointee.heap.metadata) else {
-            pointee.concurrent.phase = .idle
-            pointee.concurrent.isAvailable = false
-            return false
-        }
+        guard pointee.arenaWrites.prepare(metadata: &pointee.heap.metadata) else { return giveUpConcurrency() }
         let pageMap = pointee.heap.pageMap
         // Spans handed out from now on are unprotected again (Heap.unprotectForAllocation).
         pointee.heap.protectionEpoch &+= 1
@@ -201,13 +197,16 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         let isRestarted = pointee.arenaWrites.restart(pageMap: pageMap)
         lockPointer.lock()
         pointee.heap.unprotectionDescriptor = pointee.arenaWrites.pages.unprotectionDescriptor
-        guard isRestarted else {
-            // The backend failed: collections stop the world from now on.
-            pointee.concurrent.phase = .idle
-            pointee.concurrent.isAvailable = false
-            return false
-        }
+        guard isRestarted else { return giveUpConcurrency() }
         return pointee.concurrent.phase == .requested
+    }
+
+    /// The tracker failed: the request is dropped, and collections stop the
+    /// world from now on. Returns false, for `restartWriteTracking`.
+    private func giveUpConcurrency() -> Bool {
+        pointee.concurrent.phase = .idle
+        pointee.concurrent.isAvailable = false
+        return false
     }
 
     /// Step 1, after `restartWriteTracking`. The caller holds the lock;
@@ -258,22 +257,20 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         }
     }
 
-    /// The final pause's take (step 6): queues the marked objects of every
-    /// arena page written since the last take, the spans caches fill
-    /// included, and protects those pages again. Returns the page count.
-    /// If the backend fails, every page counts as written.
-    @discardableResult
-    func remarkWrittenPages(_ marker: UnsafeMutablePointer<Marker>) -> Int {
-        let pageMap = pointee.heap.pageMap
-        var pages = pointee.arenaWrites.forEachWrittenRun(pageMap: pageMap) { low, high in
-            marker.pointee.rescanMarkedObjects(low: low, high: high)
+    /// Queues the marked objects of every arena page written since the last
+    /// take (but for the `skippedCount` ranges of the tracker's
+    /// `skippedRanges`), and protects those pages again. Returns the page
+    /// count. If the backend fails, every page counts as written. The final
+    /// pause's take (step 6) skips nothing; a re-marking round
+    /// (`remarkWrittenPagesBesideProgram`) runs it without the lock.
+    func rescanWrittenPages(_ marker: inout Marker, pageMap: PageMap, skippedCount: Int = 0) -> Int {
+        if let pages = pointee.arenaWrites.forEachWrittenRun(pageMap: pageMap, skippedCount: skippedCount, { low, high in
+            marker.rescanMarkedObjects(low: low, high: high)
+        }) {
+            return pages
         }
-        if pages == nil {
-            marker.pointee.rescanMarkedObjects(low: pageMap.arenaStart.value, high: pageMap.arenaTop.value)
-            pages = Int((pageMap.arenaTop - pageMap.arenaStart) / PageMap.pageSize)
-        }
-        pointee.concurrent.remarkedPages &+= UInt64(pages!)
-        return pages!
+        marker.rescanMarkedObjects(low: pageMap.arenaStart.value, high: pageMap.arenaTop.value)
+        return Int((pageMap.arenaTop - pageMap.arenaStart) / PageMap.pageSize)
     }
 
     /// Step 4, in `cycle` with the world stopped by the background
@@ -283,7 +280,8 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         waitForConcurrentMarker()
         cycle.adoptConcurrentMarker(pointee.concurrent.marker.take()!)
         cycle.markRoots()
-        withUnsafeMutablePointer(to: &cycle.marker) { _ = remarkWrittenPages($0) }
+        let pages = rescanWrittenPages(&cycle.marker, pageMap: pointee.heap.pageMap)
+        pointee.concurrent.remarkedPages &+= UInt64(pages)
         pointee.heap.allocatesMarked = false
         pointee.concurrent.phase = .idle
         pointee.concurrent.generation &+= 1

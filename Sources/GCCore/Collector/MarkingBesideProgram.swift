@@ -35,38 +35,50 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
         Atomics.store(releasing: isWanted, 0)
     }
 
-    /// A slice of step 2 by the background collector, without the lock.
-    /// The caller holds the lock, which is let go during the slice and held
-    /// again on return. Returns true when no marking work is left.
-    func drainSliceBesideProgram() -> Bool {
-        guard var marker = pointee.concurrent.marker else { return true }
-        marker.pageMap = pointee.heap.pageMap
+    /// Lends the cycle's marker to `body`, run without the lock: takes a
+    /// copy with a fresh page map, marks it out (`outState`), lets the lock
+    /// go, and after `body` writes it back, marks it in (a waiter that sees
+    /// that sees the marker) and takes the lock again. The caller holds the
+    /// lock. Nil if there is no marker, or if another thread abandoned the
+    /// cycle (taking the marker) while this one waited for the lock: the
+    /// caller then sees the new generation.
+    private func withMarkerBesideProgram<Result>(outState: UInt32, _ body: (inout Marker, PageMap) -> Result) -> Result? {
+        guard var marker = pointee.concurrent.marker else { return nil }
+        let pageMap = pointee.heap.pageMap
+        marker.pageMap = pageMap
         marker.runsBesideProgram = true
         let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
-        let isWanted = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsWanted) { $0 }
-        Atomics.store(releasing: isOut, 1)
+        Atomics.store(releasing: isOut, outState)
         lockPointer.unlock()
-        var isDone = false
-        var entries = 0
-        while entries < ConcurrentCycle.sliceEntries {
-            isDone = marker.drain(entryBudget: ConcurrentCycle.wantedCheckEntries)
-            entries &+= ConcurrentCycle.wantedCheckEntries
-            if isDone || Atomics.load(acquiring: isWanted) != 0 { break }
-        }
+        let result = body(&marker, pageMap)
         marker.runsBesideProgram = false
         pointee.concurrent.marker = marker
         // Ordered after the write-back: a waiter that sees 0 sees the marker.
         Atomics.store(releasing: isOut, 0)
         lockPointer.lock()
-        // Another thread may have finished the cycle (taking the marker)
-        // while this one waited for the lock: the caller sees the new
-        // generation.
-        guard isDone, pointee.concurrent.marker != nil else { return isDone }
-        if pointee.concurrent.marker!.didOverflow {
+        return pointee.concurrent.marker == nil ? nil : result
+    }
+
+    /// A slice of step 2 by the background collector, without the lock.
+    /// The caller holds the lock, which is let go during the slice and held
+    /// again on return. Returns true when no marking work is left.
+    func drainSliceBesideProgram() -> Bool {
+        let isWanted = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsWanted) { $0 }
+        let drained = withMarkerBesideProgram(outState: 1) { marker, _ -> Bool in
+            var entries = 0
+            while entries < ConcurrentCycle.sliceEntries {
+                if marker.drain(entryBudget: ConcurrentCycle.wantedCheckEntries) { return true }
+                entries &+= ConcurrentCycle.wantedCheckEntries
+                if Atomics.load(acquiring: isWanted) != 0 { break }
+            }
+            return false
+        }
+        guard let isDone = drained else { return true }
+        if isDone && pointee.concurrent.marker!.didOverflow {
             pointee.concurrent.marker!.pageMap = pointee.heap.pageMap
             pointee.concurrent.marker!.recoverFromOverflow()
         }
-        return true
+        return isDone
     }
 
     /// A re-marking round (step 5) by the background collector, without the
@@ -75,30 +87,15 @@ extension UnsafeMutablePointer where Pointee == CollectorState {
     /// held, a round over 18 000 written pages of a 64 MiB graph kept
     /// allocating threads waiting 12 ms. The tracker is the background
     /// collector's alone while a cycle marks (ArenaWriteTracker). Returns
-    /// the pages, or nil if another thread finished or abandoned the cycle.
+    /// the pages, or nil if another thread abandoned the cycle.
     func remarkWrittenPagesBesideProgram() -> Int? {
-        guard var marker = pointee.concurrent.marker, let ranges = pointee.arenaWrites.skippedRanges else { return nil }
+        guard let ranges = pointee.arenaWrites.skippedRanges else { return nil }
         let skippedCount = pointee.heap.ownedSpanRanges(into: ranges, capacity: ArenaWriteTracker.skippedRangeCapacity) ?? 0
-        let pageMap = pointee.heap.pageMap
-        marker.pageMap = pageMap
-        marker.runsBesideProgram = true
-        let isOut = withUnsafeMutablePointer(to: &pointee.concurrent.markerIsOut) { $0 }
-        Atomics.store(releasing: isOut, ConcurrentCycle.markerIsOutRemarking)
-        lockPointer.unlock()
-        var pages = pointee.arenaWrites.forEachWrittenRun(pageMap: pageMap, skippedCount: skippedCount) { low, high in
-            marker.rescanMarkedObjects(low: low, high: high)
+        let pages = withMarkerBesideProgram(outState: ConcurrentCycle.markerIsOutRemarking) { marker, pageMap in
+            rescanWrittenPages(&marker, pageMap: pageMap, skippedCount: skippedCount)
         }
-        if pages == nil {
-            marker.rescanMarkedObjects(low: pageMap.arenaStart.value, high: pageMap.arenaTop.value)
-            pages = Int((pageMap.arenaTop - pageMap.arenaStart) / PageMap.pageSize)
-        }
-        marker.runsBesideProgram = false
-        pointee.concurrent.marker = marker
-        Atomics.store(releasing: isOut, 0)
-        lockPointer.lock()
-        guard pointee.concurrent.marker != nil else { return nil }
-        pointee.concurrent.remarkedPages &+= UInt64(pages!)
-        return pages!
+        if let pages { pointee.concurrent.remarkedPages &+= UInt64(pages) }
+        return pages
     }
 }
 
